@@ -1,0 +1,228 @@
+"""Structural checks on every committed notebook (no kernel needed, so they run in seconds).
+
+The main guard: stored outputs must come from executing the current sources top to bottom
+(``make execute``), so nbval and readers never see stale outputs. Each check is a function
+returning a list of problems; the checks are also run on a small valid notebook and on
+broken variants of it, so they are tested even before notebooks/ has any content.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from vae_tutorial import notebook_tools as nt
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+MIN_SOLUTIONS, MAX_SOLUTIONS = 2, 4
+MIN_KEY_POINTS, MAX_KEY_POINTS = 3, 6
+KEY_POINTS_RE = re.compile(r"^##\s+Key points\s*$", re.IGNORECASE)
+NEXT_RE = re.compile(r"^##\s+What comes next\b", re.IGNORECASE)
+HEADING_RE = re.compile(r"^#{1,6}\s")
+BULLET_RE = re.compile(r"^[-*+]\s+\S")
+EXERCISE_RE = re.compile(r"^###\s+Exercise\b", re.IGNORECASE)
+
+
+def markdown_lines(nb):
+    """(cell number, line) for every line of every markdown cell, in order."""
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                yield number, line.rstrip()
+
+
+def key_points_problems(nb) -> list[str]:
+    """A `## Key points` cell with 3-6 bullets, followed by a `## What comes next` section."""
+    key_cell = None
+    bullets = 0
+    in_key_points = False
+    for number, line in markdown_lines(nb):
+        if KEY_POINTS_RE.match(line):
+            if key_cell is not None:
+                return [f"cells {key_cell} and {number}: two '## Key points' headings"]
+            key_cell, in_key_points = number, True
+            continue
+        if in_key_points and (HEADING_RE.match(line) or number != key_cell):
+            in_key_points = False
+        if in_key_points and BULLET_RE.match(line):
+            bullets += 1
+        if NEXT_RE.match(line):
+            if key_cell is None:
+                return [f"cell {number}: '## What comes next' comes before '## Key points'"]
+            if not MIN_KEY_POINTS <= bullets <= MAX_KEY_POINTS:
+                return [
+                    f"cell {key_cell}: '## Key points' has {bullets} bullet(s); "
+                    f"use {MIN_KEY_POINTS} to {MAX_KEY_POINTS} top-level '- ' bullets"
+                ]
+            return []
+    if key_cell is None:
+        return ["no markdown cell with a '## Key points' heading; add one near the end"]
+    return [f"no '## What comes next' section after '## Key points' (cell {key_cell})"]
+
+
+def solution_problems(nb, name: str) -> list[str]:
+    """2-4 solution blocks, and a solution after every `### Exercise` before the next one."""
+    count = nt.count_solutions(nb, name)
+    problems = []
+    if not MIN_SOLUTIONS <= count <= MAX_SOLUTIONS:
+        problems.append(
+            f"{count} solution block(s); each notebook needs {MIN_SOLUTIONS} to {MAX_SOLUTIONS} "
+            "('### BEGIN SOLUTION' ... '### END SOLUTION')"
+        )
+    open_exercise = None  # cell number of an exercise still waiting for its solution
+    for number, cell in enumerate(nb.cells, start=1):
+        for line in cell.source.splitlines():
+            if cell.cell_type == "markdown" and EXERCISE_RE.match(line.strip()):
+                if open_exercise is not None:
+                    problems.append(f"cell {open_exercise}: exercise has no solution block")
+                open_exercise = number
+            elif line.strip() == nt.BEGIN_SOLUTION:
+                open_exercise = None
+    if open_exercise is not None:
+        problems.append(f"cell {open_exercise}: exercise has no solution block after it")
+    return problems
+
+
+def student_copy_problems(nb, name: str) -> list[str]:
+    text = nbformat.writes(nt.strip_solutions(nb, name))
+    return ["student copy still contains 'BEGIN SOLUTION'"] if "BEGIN SOLUTION" in text else []
+
+
+def error_output_problems(nb) -> list[str]:
+    return [
+        f"cell {number}: stored output is an error ({output.get('ename')}); fix the cell "
+        "(to show an error message on purpose, catch it and print it), then run `make execute`"
+        for number, cell in enumerate(nb.cells, start=1)
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+
+
+# --------------------------------------------------------------------------- the notebooks
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+
+
+@notebooks
+def test_outputs_are_fresh(path):
+    assert nt.freshness_problems(read(path)) == [], f"{path.name}: stale outputs"
+
+
+@notebooks
+def test_header_parses(path):
+    header = nt.parse_header(read(path), path.name)
+    assert header["teaching"] > 0, f"{path.name}: teaching time must be positive"
+
+
+@notebooks
+def test_key_points_and_what_comes_next(path):
+    assert key_points_problems(read(path)) == [], path.name
+
+
+@notebooks
+def test_exercises_have_solutions(path):
+    assert solution_problems(read(path), path.name) == [], path.name
+
+
+@notebooks
+def test_student_copy_has_no_solutions(path):
+    assert student_copy_problems(read(path), path.name) == [], path.name
+
+
+@notebooks
+def test_no_error_outputs(path):
+    assert error_output_problems(read(path)) == [], path.name
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def executed_code_cell(source: str, count: int):
+    cell = new_code_cell(source, execution_count=count)
+    cell.metadata["vae_tutorial"] = {"source_sha256": nt.source_sha256(source)}
+    return cell
+
+
+def valid_notebook():
+    """A small notebook that passes every check (cells numbered in the comments)."""
+    shown = executed_code_cell("double(2)", 3)
+    shown.outputs = [new_output("execute_result", data={"text/plain": "4"}, execution_count=3)]
+    return new_notebook(
+        cells=[
+            new_markdown_cell(  # 1
+                "# 01 · Autoencoders: squeezing digits\n\n"
+                "**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** Python"
+            ),
+            executed_code_cell("import numpy as np", 1),  # 2
+            new_markdown_cell("### Exercise 1 · Double it"),  # 3
+            executed_code_cell(  # 4
+                "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", 2
+            ),
+            shown,  # 5
+            new_markdown_cell("### Exercise 2 · Explain it"),  # 6
+            new_markdown_cell("### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),  # 7
+            new_markdown_cell(  # 8
+                "## Key points\n\n- one\n- two\n  continued\n- three\n\n## What comes next\n\nVAEs."
+            ),
+        ]
+    )
+
+
+def run_all_checks(path: Path):
+    test_outputs_are_fresh(path)
+    test_header_parses(path)
+    test_key_points_and_what_comes_next(path)
+    test_exercises_have_solutions(path)
+    test_student_copy_has_no_solutions(path)
+    test_no_error_outputs(path)
+
+
+def test_checks_accept_a_valid_notebook(tmp_path):
+    path = tmp_path / "01_valid.ipynb"
+    nbformat.write(valid_notebook(), path)
+    run_all_checks(path)
+
+
+def test_key_points_check_rejects_bad_sections():
+    nb = valid_notebook()
+    key = next(c for c in nb.cells if "Key points" in c.source)
+    key.source = "## Key points\n\n- one\n- two\n\n## What comes next\n\nVAEs."
+    assert "2 bullet(s)" in key_points_problems(nb)[0]
+    key.source = "## Key points\n\n- a\n- b\n- c"
+    assert "no '## What comes next'" in key_points_problems(nb)[0]
+    nb.cells.append(new_markdown_cell("## What comes next\n\nVAEs."))
+    assert key_points_problems(nb) == []  # the section may be in a later cell
+    key.source = "## Summary\n\n- a"
+    assert "comes before '## Key points'" in key_points_problems(nb)[0]
+    nb.cells.pop()
+    assert "no markdown cell with a '## Key points'" in key_points_problems(nb)[0]
+
+
+def test_solution_check_rejects_missing_solutions():
+    nb = valid_notebook()
+    nb.cells.append(new_markdown_cell("### Exercise 3 · Unsolved"))
+    assert solution_problems(nb, "x") == [
+        f"cell {len(nb.cells)}: exercise has no solution block after it"
+    ]
+    del nb.cells[6]  # the solution to exercise 2
+    problems = solution_problems(nb, "x")
+    assert "1 solution block(s)" in problems[0]
+    assert "cell 6: exercise has no solution block" in problems
+
+
+def test_error_output_check():
+    nb = valid_notebook()
+    nb.cells[4].outputs.append(new_output("error", ename="ValueError", evalue="", traceback=[]))
+    assert "cell 5: stored output is an error (ValueError)" in error_output_problems(nb)[0]

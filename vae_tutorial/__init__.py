@@ -1,0 +1,47 @@
+"""vae_tutorial: the helper package of the hands-on Variational Autoencoder course.
+
+The notebooks teach each piece; this package keeps it for later notebooks. Names are
+imported lazily, so ``import vae_tutorial`` is cheap and does not start TensorFlow
+(the notebook tools must stay fast, and ``setup_notebook`` must quiet TensorFlow's
+logging before TensorFlow is first imported).
+
+Public API (module, introduced in notebook):
+- ``setup_notebook`` (notebook_setup, 01): seeds, quiet logs, figure defaults.
+- ``load_mnist``, ``MnistData``, ``DataError`` (data, 01): MNIST with an offline fallback.
+- ``image_grid``, ``compare_images``, ``scatter_2d``, ``training_curves`` (plots, 01).
+- ``build_dense_autoencoder``, ``reconstruction_bce`` (autoencoder, 01).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "setup_notebook": "notebook_setup",
+    "load_mnist": "data",
+    "MnistData": "data",
+    "DataError": "data",
+    "image_grid": "plots",
+    "compare_images": "plots",
+    "scatter_2d": "plots",
+    "training_curves": "plots",
+    "build_dense_autoencoder": "autoencoder",
+    "reconstruction_bce": "autoencoder",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vae_tutorial' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,122 @@
+"""Input checks shared by the data, plot and model helpers.
+
+Each check raises a ``ValueError`` or ``TypeError`` whose message names the argument,
+says what was wrong, and says how to fix it, so that a learner never has to read a
+TensorFlow traceback to find a bad array. Introduced with notebook 01.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+IMAGE_SIDE = 28
+IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a numpy array (numpy arrays, lists and TF tensors are accepted)."""
+    if hasattr(value, "numpy") and callable(value.numpy):  # eager tf.Tensor / keras tensor
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like; got {type(value).__name__} ({exc})") from exc
+    if array.dtype == object:
+        raise TypeError(
+            f"{name} must be a numeric array; got an object array "
+            "(ragged lists or mixed types?). Pass a numpy array of numbers."
+        )
+    return array
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    """Raise if ``array`` holds NaN or infinity, saying how many and where the first one is."""
+    if np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.complexfloating):
+        bad = ~np.isfinite(array)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or inf), "
+                f"the first at index {first}. Remove or replace them before calling this."
+            )
+
+
+def check_images(images, name: str = "images", *, allow_single: bool = False) -> np.ndarray:
+    """Validate a batch of MNIST-like images and return it as float32 of shape (N, 28, 28).
+
+    Accepts shape (N, 28, 28) or flattened (N, 784); with ``allow_single`` also one image
+    of shape (28, 28) or (784,). Values must be floats in [0, 1] (pixel intensities, not
+    0-255 bytes) with no NaN or infinity.
+    """
+    array = as_array(images, name)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.floating):
+        hint = " Divide 0-255 bytes by 255.0." if np.issubdtype(array.dtype, np.integer) else ""
+        raise TypeError(
+            f"{name} must hold floats in [0, 1]; got dtype {array.dtype}.{hint}"
+        )
+    if allow_single and array.shape in ((IMAGE_SIDE, IMAGE_SIDE), (IMAGE_PIXELS,)):
+        array = array[None]
+    if array.ndim == 2 and array.shape[1] == IMAGE_PIXELS:
+        array = array.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+    if array.ndim != 3 or array.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise ValueError(
+            f"{name} must have shape (N, 28, 28) or (N, 784); got {array.shape}. "
+            "Reshape with images.reshape(-1, 28, 28)."
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); pass at least one image.")
+    check_finite(array, name)
+    low, high = float(array.min()), float(array.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"{name} must lie in [0, 1]; got values from {low:g} to {high:g}. "
+            "Scale 0-255 pixels by 1/255, or clip a model's output with np.clip(x, 0, 1)."
+        )
+    return array.astype(np.float32, copy=False)
+
+
+def check_labels(labels, name: str = "labels", *, length: int | None = None) -> np.ndarray:
+    """Validate integer class labels (shape (N,)) and return them as int64.
+
+    ``length``, when given, is the number of items the labels must match.
+    """
+    array = as_array(labels, name)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (N,); got shape {array.shape}.")
+    if np.issubdtype(array.dtype, np.floating):
+        check_finite(array, name)
+        if not np.all(array == np.round(array)):
+            raise TypeError(f"{name} must be whole numbers (class indices); got fractions.")
+    elif not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be integers (class indices); got dtype {array.dtype}.")
+    if length is not None and array.shape[0] != length:
+        raise ValueError(
+            f"{name} has {array.shape[0]} entries but there are {length} points to label; "
+            "pass one label per point."
+        )
+    return array.astype(np.int64)
+
+
+def check_matrix(values, name: str, *, columns: int | None = None) -> np.ndarray:
+    """Validate a finite 2-D float array (N, D) and return it as float64.
+
+    ``columns``, when given, is the required D (for example 2 for a 2-D scatter).
+    """
+    array = as_array(values, name)
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}.")
+    if array.ndim != 2 or (columns is not None and array.shape[1] != columns):
+        want = f"(N, {columns})" if columns is not None else "(N, D)"
+        raise ValueError(f"{name} must have shape {want}; got {array.shape}.")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); pass at least one row.")
+    check_finite(array, name)
+    return array.astype(np.float64, copy=False)
+
+
+def check_choice(value, name: str, options) -> str:
+    """Raise unless ``value`` is one of ``options``; the message lists the valid ones."""
+    if value not in options:
+        valid = ", ".join(repr(o) for o in options)
+        raise ValueError(f"unknown {name} {value!r}; choose one of {valid}.")
+    return value

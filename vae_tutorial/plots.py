@@ -1,0 +1,200 @@
+"""Plot helpers: image grids, side-by-side comparisons, 2-D scatters, training curves.
+
+Introduced in notebook 01 and reused by every later notebook. Each function checks its
+inputs (shape, dtype, NaN, range) with a message naming the argument, draws with
+matplotlib, and returns the ``matplotlib.figure.Figure`` so a notebook can save or
+adjust it. Image cells are square (28 x 28 pixels shown at equal aspect).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .checks import as_array, check_images, check_labels, check_matrix
+
+CELL_INCHES = 0.9  # side of one image cell in a grid
+
+
+def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None = None,
+               title: str | None = None):
+    """Show images in a grid of square cells.
+
+    Parameters
+    ----------
+    images:
+        Floats in [0, 1], shape (N, 28, 28) or (N, 784).
+    ncols:
+        Images per row; default ``ceil(sqrt(N))``, which makes the grid square.
+    titles:
+        Optional N short captions (for example the digit labels), one per image.
+    title:
+        Figure title.
+
+    Returns the Figure.
+    """
+    images = check_images(images, "images")
+    n = images.shape[0]
+    if ncols is None:
+        ncols = math.ceil(math.sqrt(n))
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int; got {ncols!r}.")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles has {len(titles)} entries for {n} images; pass one per image.")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    caption = 0.25 if titles is not None else 0.0
+    fig, axes = plt.subplots(
+        nrows, ncols, squeeze=False,
+        figsize=(ncols * CELL_INCHES, nrows * (CELL_INCHES + caption) + (0.5 if title else 0)),
+    )
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+            ax.set_aspect("equal")
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_images(rows: Mapping[str, object], *, title: str | None = None):
+    """Show aligned rows of images, one row per named set (e.g. originals, reconstructions).
+
+    Parameters
+    ----------
+    rows:
+        Ordered mapping ``{row label: images}``; every entry holds the same number N of
+        images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each row
+        shows item j, so an original sits above its reconstruction.
+    title:
+        Figure title.
+
+    Returns the Figure.
+    """
+    if not isinstance(rows, Mapping) or not rows:
+        raise TypeError("rows must be a non-empty dict {row label: images}.")
+    checked = {label: check_images(imgs, f"rows[{label!r}]") for label, imgs in rows.items()}
+    counts = {label: imgs.shape[0] for label, imgs in checked.items()}
+    if len(set(counts.values())) != 1:
+        raise ValueError(f"every row must hold the same number of images; got {counts}.")
+    n = next(iter(counts.values()))
+    fig, axes = plt.subplots(
+        len(checked), n, squeeze=False,
+        figsize=(n * CELL_INCHES + 1.4, len(checked) * CELL_INCHES + (0.5 if title else 0)),
+    )
+    for r, (label, imgs) in enumerate(checked.items()):
+        for j in range(n):
+            ax = axes[r, j]
+            ax.imshow(imgs[j], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str = "$z_2$",
+               ax=None, max_points: int | None = None, seed: int = 0):
+    """Scatter 2-D points (for example codes) coloured by their digit label.
+
+    Parameters
+    ----------
+    points:
+        Finite numbers, shape (N, 2).
+    labels:
+        Integers, shape (N,); one colour per distinct label (tab10 for digits 0-9).
+    title, xlabel, ylabel:
+        Axis texts (every course figure has a title and axis labels).
+    ax:
+        Axes to draw on; a new figure when None.
+    max_points:
+        Draw at most this many points, picked at random with ``seed`` (for legibility).
+
+    Returns the Figure.
+    """
+    points = check_matrix(points, "points", columns=2)
+    labels = check_labels(labels, "labels", length=points.shape[0])
+    if max_points is not None and points.shape[0] > max_points:
+        keep = np.random.default_rng(seed).choice(points.shape[0], max_points, replace=False)
+        points, labels = points[keep], labels[keep]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 5.0))
+    else:
+        fig = ax.figure
+    classes = np.unique(labels)
+    cmap = plt.get_cmap("tab10" if classes.size <= 10 else "tab20")
+    for k, cls in enumerate(classes):
+        mask = labels == cls
+        ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.7, color=cmap(k % cmap.N),
+                   label=str(cls))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history, *, keys: Sequence[str] | None = None, title: str = "Training",
+                    ylabel: str = "loss (nats per image)", ax=None):
+    """Plot per-epoch training curves, each with its held-out ``val_`` twin when present.
+
+    Parameters
+    ----------
+    history:
+        A ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict mapping a
+        metric name to its per-epoch values.
+    keys:
+        Metric names to draw (default: every name without the ``val_`` prefix).
+    title, ylabel:
+        Axis texts; say the unit in ``ylabel``.
+    ax:
+        Axes to draw on; a new figure when None.
+
+    Returns the Figure. Raises if a curve is empty or holds NaN/inf (training diverged).
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping) or not logs:
+        raise TypeError("history must be what model.fit returns, or a non-empty dict "
+                        "{metric name: per-epoch values}.")
+    if keys is None:
+        keys = [k for k in logs if not k.startswith("val_")]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    else:
+        fig = ax.figure
+    for key in keys:
+        if key not in logs:
+            raise KeyError(f"history has no metric {key!r}; it has {sorted(logs)}.")
+        for name, style in ((key, "-"), (f"val_{key}", "--")):
+            if name not in logs:
+                continue
+            values = as_array(logs[name], f"history[{name!r}]").astype(np.float64)
+            if values.ndim != 1 or values.size == 0:
+                raise ValueError(f"history[{name!r}] must be a non-empty list of per-epoch values.")
+            if not np.all(np.isfinite(values)):
+                epoch = int(np.argmax(~np.isfinite(values))) + 1
+                raise ValueError(
+                    f"history[{name!r}] is NaN or infinite from epoch {epoch}: training "
+                    "diverged. Lower the learning rate or check the inputs are in [0, 1]."
+                )
+            label = name if name == key else f"{key} (held-out)"
+            ax.plot(np.arange(1, values.size + 1), values, style, marker=".", label=label)
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    fig.tight_layout()
+    return fig
