@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import keras
 
-from .checks import IMAGE_PIXELS
+from .checks import IMAGE_PIXELS, check_int
 
 
 def build_dense_autoencoder(latent_dim: int, hidden_units: Sequence[int] = (256,),
@@ -31,12 +31,18 @@ def build_dense_autoencoder(latent_dim: int, hidden_units: Sequence[int] = (256,
     Returns ``(autoencoder, encoder, decoder)``: three ``keras.Model`` sharing weights;
     ``encoder`` maps (N, input_dim) to codes (N, latent_dim).
     """
-    for arg, value in (("latent_dim", latent_dim), ("input_dim", input_dim)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive int; got {value!r}.")
-    hidden_units = tuple(hidden_units)
-    if any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden_units):
-        raise ValueError(f"hidden_units must be positive ints; got {hidden_units!r}.")
+    latent_dim = check_int(latent_dim, "latent_dim")
+    input_dim = check_int(input_dim, "input_dim")
+    try:
+        hidden_units = tuple(hidden_units)
+    except TypeError:  # a bare number such as 256, or None
+        example = (f"({hidden_units},)" if isinstance(hidden_units, int)
+                   and not isinstance(hidden_units, bool) else "(256,)")
+        raise ValueError(
+            f"hidden_units must be a sequence of positive ints such as {example}, or () for "
+            f"none; got {hidden_units!r}."
+        ) from None
+    hidden_units = tuple(check_int(h, f"hidden_units[{i}]") for i, h in enumerate(hidden_units))
     if activation is not None:
         try:
             keras.activations.get(activation)

@@ -7,6 +7,8 @@ TensorFlow traceback to find a bad array. Introduced with notebook 01.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 IMAGE_SIDE = 28
@@ -112,6 +114,17 @@ def check_matrix(values, name: str, *, columns: int | None = None) -> np.ndarray
         raise ValueError(f"{name} is empty (shape {array.shape}); pass at least one row.")
     check_finite(array, name)
     return array.astype(np.float64, copy=False)
+
+
+def check_int(value, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as a Python int, raising unless it is a whole number >= ``minimum``.
+
+    numpy integers are accepted (a size read off an array); bools and floats are not.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
+        raise ValueError(f"{name} must be {kind}; got {value!r}.")
+    return int(value)
 
 
 def check_choice(value, name: str, options) -> str:

@@ -12,6 +12,8 @@ import os
 import sys
 import warnings
 
+from .checks import check_int
+
 DEFAULT_SEED = 42
 
 _FIGURE_DEFAULTS = {
@@ -53,8 +55,7 @@ def setup_notebook(seed: int = DEFAULT_SEED, *, deterministic: bool = True,
     -------
     The seed used, so a notebook can print it.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed!r}.")
+    seed = check_int(seed, "seed", minimum=0)
 
     # Read by TensorFlow's C++ core when it is first imported: 3 hides INFO and WARNING.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -85,8 +86,22 @@ def setup_notebook(seed: int = DEFAULT_SEED, *, deterministic: bool = True,
 
 
 def _silence_stderr_fd() -> None:
-    """Point file descriptor 2 at /dev/null for good (see ``quiet_cpp_logs``)."""
-    sys.stderr.flush()
+    """Point file descriptor 2 at /dev/null for good (see ``quiet_cpp_logs``).
+
+    In a Jupyter kernel ``sys.stderr`` is the kernel's own stream and is not descriptor 2.
+    In a plain Python process it is, so it is first moved to a copy of descriptor 2:
+    Python warnings and tracebacks keep showing there, as the docstring above promises.
+    """
+    stream = sys.stderr
+    if stream is not None:
+        stream.flush()
+        try:
+            writes_to_fd2 = stream.fileno() == 2
+        except (AttributeError, OSError, ValueError):  # e.g. io.UnsupportedOperation
+            writes_to_fd2 = False
+        if writes_to_fd2:
+            sys.stderr = os.fdopen(os.dup(2), "w", buffering=1,
+                                   encoding=stream.encoding, errors=stream.errors)
     with open(os.devnull, "w") as devnull:
         os.dup2(devnull.fileno(), 2)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .checks import as_array, check_images, check_labels, check_matrix
+from .checks import as_array, check_images, check_int, check_labels, check_matrix
 
 CELL_INCHES = 0.9  # side of one image cell in a grid
 
@@ -40,8 +40,7 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
     n = images.shape[0]
     if ncols is None:
         ncols = math.ceil(math.sqrt(n))
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int; got {ncols!r}.")
+    ncols = check_int(ncols, "ncols")
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles has {len(titles)} entries for {n} images; pass one per image.")
     ncols = min(ncols, n)
@@ -126,6 +125,8 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
+    if max_points is not None:
+        max_points = check_int(max_points, "max_points")
     if max_points is not None and points.shape[0] > max_points:
         keep = np.random.default_rng(seed).choice(points.shape[0], max_points, replace=False)
         points, labels = points[keep], labels[keep]
@@ -157,7 +158,8 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
         A ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict mapping a
         metric name to its per-epoch values.
     keys:
-        Metric names to draw (default: every name without the ``val_`` prefix).
+        Metric names to draw (default: every name without the ``val_`` prefix); one
+        name may be given as a plain string.
     title, ylabel:
         Axis texts; say the unit in ``ylabel``.
     ax:
@@ -171,10 +173,9 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                         "{metric name: per-epoch values}.")
     if keys is None:
         keys = [k for k in logs if not k.startswith("val_")]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    else:
-        fig = ax.figure
+    elif isinstance(keys, str):
+        keys = [keys]  # one metric name, not its letters
+    curves = []  # every curve is checked before a figure is made, so errors leave none behind
     for key in keys:
         if key not in logs:
             raise KeyError(f"history has no metric {key!r}; it has {sorted(logs)}.")
@@ -191,7 +192,13 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     "diverged. Lower the learning rate or check the inputs are in [0, 1]."
                 )
             label = name if name == key else f"{key} (held-out)"
-            ax.plot(np.arange(1, values.size + 1), values, style, marker=".", label=label)
+            curves.append((values, style, label))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    else:
+        fig = ax.figure
+    for values, style, label in curves:
+        ax.plot(np.arange(1, values.size + 1), values, style, marker=".", label=label)
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
