@@ -1,0 +1,250 @@
+"""The probability toolkit: densities, KL divergences, likelihoods, the ELBO, sampling.
+
+Introduced across notebooks 02-04 and used by every VAE after them. All quantities are
+natural-log based, so their unit is the **nat**. Conventions shared by every function:
+
+- The **last axis** is the event axis (the D pixels of an image, the K latent dimensions)
+  and is **summed**: a diagonal Gaussian or a Bernoulli image is one distribution over a
+  vector, and its log-density, log-likelihood or KL is one number per vector.
+- Every leading (batch) axis is kept; nothing is averaged here. Averaging over a batch is
+  the caller's choice (a Keras loss does it), so a per-image ELBO stays per image.
+- Gaussians are given by their mean and **log-variance** (``log_var``, log sigma^2), never
+  by "log sigma". Where a function takes ``sigma`` itself (the univariate helpers used
+  in notebook 03) it must be positive.
+
+Inputs may be numpy arrays, Python numbers or TensorFlow tensors. With numpy/Python
+inputs the result is a numpy array (float64 stays float64, which the tests use for tight
+checks); with any tensor input the result is a tensor, differentiable with
+``tf.GradientTape``. Concrete inputs are checked (matching shapes, NaN, positivity) and
+bad ones raise a ``ValueError`` naming the argument; symbolic tensors inside a traced
+``tf.function`` are only checked for static shape agreement.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from .checks import as_array, check_finite
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+# --------------------------------------------------------------------------- input handling
+
+
+def _is_symbolic(value) -> bool:
+    """True for tensors without a concrete value (inside tf.function, or KerasTensors)."""
+    if isinstance(value, keras.KerasTensor):
+        return True
+    try:
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover - TensorFlow is a dependency
+        return False
+    return tf.is_tensor(value) and not tf.executing_eagerly()
+
+
+def _prepare(**named):
+    """Check named inputs and return ``(tensors, as_numpy)``.
+
+    Concrete inputs must be finite and have equal shapes (after numpy broadcasting rules are
+    ruled out: the course's functions never broadcast silently, except Python scalars).
+    ``as_numpy`` tells whether every input was numpy/Python, so the result goes back to numpy.
+    """
+    as_numpy = True
+    shapes = {}
+    prepared = {}
+    for name, value in named.items():
+        if _is_symbolic(value):
+            as_numpy = False
+            shapes[name] = tuple(value.shape)
+            prepared[name] = value
+            continue
+        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+            as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
+            array = as_array(value, name)
+            prepared[name] = value
+        else:
+            array = as_array(value, name)
+            if not np.issubdtype(array.dtype, np.floating):
+                array = array.astype(np.float32 if array.dtype.kind in "iub" else np.float64)
+            prepared[name] = array
+        if not np.issubdtype(array.dtype, np.floating) and array.dtype.kind not in "iub":
+            raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}.")
+        check_finite(array, name)
+        if array.ndim > 0:  # Python scalars broadcast, arrays must agree exactly
+            shapes[name] = array.shape
+    _check_same_shape(shapes)
+    dtype = _common_float_dtype(prepared.values())
+    tensors = [ops.cast(ops.convert_to_tensor(v), dtype) for v in prepared.values()]
+    return tensors, as_numpy
+
+
+def _check_same_shape(shapes: dict) -> None:
+    """Raise unless all shapes agree (an unknown dimension, None, agrees with any size)."""
+    items = [(name, tuple(shape)) for name, shape in shapes.items()]
+    first = items[0][1] if items else ()
+    for _, shape in items[1:]:
+        same = len(shape) == len(first) and all(
+            a is None or b is None or int(a) == int(b) for a, b in zip(shape, first, strict=True))
+        if not same:
+            listed = ", ".join(f"{n} {s}" for n, s in items)
+            raise ValueError(
+                f"shapes do not match: {listed}. Pass arrays of one shape (batch..., dims); "
+                "this function does not broadcast."
+            )
+
+
+def _common_float_dtype(values) -> str:
+    for value in values:
+        dtype = getattr(value, "dtype", None)
+        name = getattr(dtype, "name", str(dtype))
+        if name == "float64":
+            return "float64"
+    return keras.config.floatx()
+
+
+def _finish(result, as_numpy: bool):
+    return ops.convert_to_numpy(result) if as_numpy else result
+
+
+# --------------------------------------------------------------------------- Gaussians
+
+
+def gaussian_log_density(x, mean, log_var):
+    """Log-density of ``x`` under a diagonal Gaussian N(mean, diag(exp(log_var))).
+
+    ``x``, ``mean``, ``log_var``: shape (..., D), equal shapes. Returns shape (...,): the
+    per-dimension log-densities ``-0.5 * (log 2pi + log_var + (x - mean)^2 / exp(log_var))``
+    **summed** over the last axis. Unit: nats (a log-density, so it can be positive).
+    Introduced in notebook 02.
+    """
+    (x, mean, log_var), as_numpy = _prepare(x=x, mean=mean, log_var=log_var)
+    per_dim = -0.5 * (LOG_2PI + log_var + ops.square(x - mean) * ops.exp(-log_var))
+    return _finish(ops.sum(per_dim, axis=-1), as_numpy)
+
+
+def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
+    """KL(q || p) between diagonal Gaussians q = N(mean_q, e^log_var_q), p = N(mean_p, e^log_var_p).
+
+    All four arguments: shape (..., K), equal shapes. Returns shape (...,), the closed form
+    ``0.5 * (log_var_p - log_var_q + (e^log_var_q + (mean_q - mean_p)^2) / e^log_var_p - 1)``
+    **summed** over the K dimensions (a diagonal Gaussian's dimensions are independent, so
+    their KLs add). Unit: nats, always >= 0. Introduced in notebook 03.
+    """
+    (mq, lvq, mp, lvp), as_numpy = _prepare(
+        mean_q=mean_q, log_var_q=log_var_q, mean_p=mean_p, log_var_p=log_var_p)
+    per_dim = 0.5 * (lvp - lvq + (ops.exp(lvq) + ops.square(mq - mp)) * ops.exp(-lvp) - 1.0)
+    return _finish(ops.sum(per_dim, axis=-1), as_numpy)
+
+
+def kl_to_standard_normal(z_mean, z_log_var):
+    """KL(N(z_mean, e^z_log_var) || N(0, I)): the KL term of a VAE's loss.
+
+    ``z_mean``, ``z_log_var``: shape (..., K), equal shapes (K latent dimensions). Returns
+    shape (...,): ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)`` **summed** over the K
+    latent dimensions, not averaged (averaging would divide the KL term by K and change
+    the objective). Unit: nats per example, >= 0. Introduced in notebook 03.
+    """
+    (mean, log_var), as_numpy = _prepare(z_mean=z_mean, z_log_var=z_log_var)
+    per_dim = -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
+    return _finish(ops.sum(per_dim, axis=-1), as_numpy)
+
+
+def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
+    """KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2)) for scalars or arrays of equal shape.
+
+    Parameterised by standard deviations, as derived in notebook 03:
+    ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``.
+    Element-wise, nothing summed; numpy in, numpy (float64) out. Unit: nats. A sigma <= 0
+    raises (a log-variance passed as sigma is the usual cause).
+    """
+    named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
+    arrays = {}
+    for name, value in named.items():
+        array = as_array(value, name).astype(np.float64)
+        check_finite(array, name)
+        arrays[name] = array
+    for name in ("sigma_q", "sigma_p"):
+        if np.any(arrays[name] <= 0):
+            raise ValueError(
+                f"{name} must be positive (a standard deviation); got {arrays[name].min():g}. "
+                "If you have a log-variance, pass sigma = exp(0.5 * log_var)."
+            )
+    _check_same_shape({n: a.shape for n, a in arrays.items() if a.ndim})
+    mq, sq, mp, sp = arrays.values()
+    return np.log(sp / sq) + (sq**2 + (mq - mp) ** 2) / (2.0 * sp**2) - 0.5
+
+
+# --------------------------------------------------------------------------- Bernoulli, ELBO
+
+
+def bernoulli_log_likelihood(x, logits):
+    """log p(x | logits) for pixels x in [0, 1] under independent Bernoullis, from logits.
+
+    ``x``, ``logits``: shape (..., D), equal shapes. Returns shape (...,): the sum over the
+    D pixels of ``x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))``, computed stably as
+    ``-(softplus(l) - x * l)``, finite for any finite logit. Unit: nats per image, <= 0
+    for binary x. (The negative is notebook 01's ``reconstruction_bce``.) Introduced in
+    notebook 02.
+    """
+    (x, logits), as_numpy = _prepare(x=x, logits=logits)
+    if as_numpy:
+        values = ops.convert_to_numpy(x)
+        if values.size and (values.min() < 0.0 or values.max() > 1.0):
+            raise ValueError(
+                f"x must lie in [0, 1] (pixel intensities); got values from {values.min():g} "
+                f"to {values.max():g}. Scale 0-255 pixels by 1/255."
+            )
+    return _finish(-ops.sum(ops.softplus(logits) - x * logits, axis=-1), as_numpy)
+
+
+def elbo(log_likelihood, kl):
+    """The per-example evidence lower bound: ``log_likelihood - kl``.
+
+    ``log_likelihood``: E_q[log p(x|z)] estimated per example, shape (N,) (for example
+    :func:`bernoulli_log_likelihood` of a decoded sample); ``kl``: KL(q(z|x) || p(z)) per
+    example, shape (N,) (for example :func:`kl_to_standard_normal`). Returns shape (N,),
+    in nats per example; a VAE minimises its batch mean's negative. Introduced in
+    notebook 02.
+    """
+    (log_likelihood, kl), as_numpy = _prepare(log_likelihood=log_likelihood, kl=kl)
+    return _finish(log_likelihood - kl, as_numpy)
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+@keras.saving.register_keras_serializable(package="vae_tutorial")
+class Sampling(keras.layers.Layer):
+    """The reparameterization trick as a layer: z = z_mean + exp(0.5 * z_log_var) * eps.
+
+    Called on ``[z_mean, z_log_var]``, both shape (N, K); returns z of shape (N, K) with
+    eps ~ N(0, I) drawn through ``keras.random.normal`` from the layer's own
+    ``keras.random.SeedGenerator`` (seeded by ``seed``), so runs repeat. The gradient
+    flows to both inputs: dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * eps.
+    Built step by step in notebook 04.
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError("Sampling expects a list of two tensors [z_mean, z_log_var].")
+        z_mean, z_log_var = inputs
+        _check_same_shape({"z_mean": tuple(z_mean.shape), "z_log_var": tuple(z_log_var.shape)})
+        eps = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype,
+                                  seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
