@@ -47,7 +47,7 @@ def _is_symbolic(value) -> bool:
     return tf.is_tensor(value) and not tf.executing_eagerly()
 
 
-def _prepare(**named):
+def _prepare(*, event_axis: bool = True, **named):
     """Check named inputs and return ``(tensors, as_numpy)``.
 
     Concrete inputs must be finite and have equal shapes (after numpy broadcasting rules are
@@ -65,22 +65,37 @@ def _prepare(**named):
             continue
         if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
-            array = as_array(value, name)
+            array = _check_real(as_array(value, name), name)
             prepared[name] = value
         else:
-            array = as_array(value, name)
+            # Check the dtype before casting: a cast would turn strings into a ValueError
+            # and silently drop the imaginary part of complex numbers.
+            array = _check_real(as_array(value, name), name)
             if not np.issubdtype(array.dtype, np.floating):
-                array = array.astype(np.float32 if array.dtype.kind in "iub" else np.float64)
+                array = array.astype(np.float32)  # ints and bools
             prepared[name] = array
-        if not np.issubdtype(array.dtype, np.floating) and array.dtype.kind not in "iub":
-            raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}.")
         check_finite(array, name)
         if array.ndim > 0:  # Python scalars broadcast, arrays must agree exactly
             shapes[name] = array.shape
+    if event_axis and not shapes:
+        names = ", ".join(named)
+        raise ValueError(
+            f"{names} are all single numbers, but this function sums over a last axis of "
+            "shape (..., D); pass arrays, e.g. [value] for one dimension."
+        )
     _check_same_shape(shapes)
     dtype = _common_float_dtype(prepared.values())
-    tensors = [ops.cast(ops.convert_to_tensor(v), dtype) for v in prepared.values()]
+    # Symbolic values (KerasTensors in particular) cannot go through convert_to_tensor.
+    tensors = [ops.cast(v if _is_symbolic(v) else ops.convert_to_tensor(v), dtype)
+               for v in prepared.values()]
     return tensors, as_numpy
+
+
+def _check_real(array: np.ndarray, name: str) -> np.ndarray:
+    """Raise a TypeError unless ``array`` holds real numbers (floats, ints or bools)."""
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}.")
+    return array
 
 
 def _check_same_shape(shapes: dict) -> None:
@@ -165,7 +180,7 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
     arrays = {}
     for name, value in named.items():
-        array = as_array(value, name).astype(np.float64)
+        array = _check_real(as_array(value, name), name).astype(np.float64)
         check_finite(array, name)
         arrays[name] = array
     for name in ("sigma_q", "sigma_p"):
@@ -211,7 +226,8 @@ def elbo(log_likelihood, kl):
     in nats per example; a VAE minimises its batch mean's negative. Introduced in
     notebook 02.
     """
-    (log_likelihood, kl), as_numpy = _prepare(log_likelihood=log_likelihood, kl=kl)
+    (log_likelihood, kl), as_numpy = _prepare(event_axis=False, log_likelihood=log_likelihood,
+                                              kl=kl)
     return _finish(log_likelihood - kl, as_numpy)
 
 
