@@ -1,0 +1,146 @@
+"""Train once, reuse later: a cache of trained VAEs keyed by what made them.
+
+Notebook 05 trains a VAE; later notebooks must not train the same model again. The cache
+key is a SHA-256 over the model's configuration (architecture, binarization, seed), the
+training settings (epochs, batch size, learning rate) and the data (its source and a
+fingerprint of the training images), so any change trains a new model. Each entry is two
+files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
+``<name>-<key>.json`` (the key's inputs, the model file's SHA-256, and the training
+history). Both are written atomically (temporary file, then rename), the model first; a
+missing, corrupt or mismatched entry is reported in one line and retrained, never used.
+Introduced in notebook 05.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .checks import check_int
+from .data import MnistData
+from .data import cache_dir as data_cache_dir
+from .vae import VAE, load_vae
+
+
+def _fingerprint(images: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(images, dtype=np.float32).tobytes()).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary path in ``path``'s folder, then rename it to ``path``."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(handle)
+    tmp = Path(tmp)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
+                 learning_rate: float) -> tuple[str, dict]:
+    """The cache key (16 hex digits) and the JSON-able description it hashes."""
+    description = {
+        "model": model.get_config(),
+        "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                     "optimizer": "adam"},
+        "data": {"source": data.source, "train_shape": list(data.x_train.shape),
+                 "train_sha256": _fingerprint(data.x_train)},
+        "keras": keras.__version__,
+    }
+    text = json.dumps(description, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16], json.loads(text)
+
+
+def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, epochs: int,
+                      batch_size: int = 128, learning_rate: float = 1e-3,
+                      cache_dir: str | os.PathLike | None = None, verbose: int = 0):
+    """Return ``(model, history)``: a cached trained VAE, or a freshly trained and cached one.
+
+    Parameters
+    ----------
+    name:
+        A short file-name-safe label (for example ``"vae-05"``).
+    build:
+        A function with no arguments returning an uncompiled :class:`VAE` (for example
+        ``lambda: build_vae(seed=0)``); it is called every time, to compute the key.
+    data:
+        What :func:`~vae_tutorial.data.load_mnist` returned: trained on ``data.x_train``,
+        validated on ``data.x_test``.
+    epochs, batch_size, learning_rate:
+        Training settings (Adam); part of the key.
+    cache_dir:
+        Folder for the cache; default ``<vae_tutorial.data.cache_dir()>/models``.
+    verbose:
+        Passed to ``fit`` when training.
+
+    ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
+    twins, nats per image) to its per-epoch values, whether trained now or loaded.
+    """
+    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
+        raise ValueError(f"name must be a plain file-name label such as 'vae-05'; got {name!r}.")
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size")
+    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
+        raise ValueError(f"learning_rate must be a number in (0, 1); got {learning_rate!r}.")
+    folder = Path(cache_dir) if cache_dir is not None else data_cache_dir() / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    model = build()
+    if not isinstance(model, VAE):
+        raise TypeError(f"build() must return a vae_tutorial VAE; got {type(model).__name__}.")
+    key, description = training_key(model, data, epochs=epochs, batch_size=batch_size,
+                                    learning_rate=learning_rate)
+    model_path = folder / f"{name}-{key}.keras"
+    meta_path = folder / f"{name}-{key}.json"
+
+    cached = _load_entry(model_path, meta_path, description)
+    if cached is not None:
+        return cached
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    history = model.fit(data.x_train, epochs=epochs, batch_size=batch_size,
+                        validation_data=data.x_test, verbose=verbose).history
+    history = {k: [float(v) for v in values] for k, values in history.items()}
+    _atomic_write(model_path, lambda tmp: model.save(tmp))
+    meta = {"description": description, "model_sha256": _file_sha256(model_path),
+            "history": history}
+    _atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, default=str)))
+    return model, history
+
+
+def _load_entry(model_path: Path, meta_path: Path, description: dict):
+    """The cached ``(model, history)`` if the entry is whole and matches; else None."""
+    if not model_path.exists() and not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta["description"] != description:
+            raise ValueError("its recorded configuration differs from the requested one")
+        if _file_sha256(model_path) != meta["model_sha256"]:
+            raise ValueError("the model file does not match its recorded SHA-256 (corrupt)")
+        model = load_vae(model_path)
+        history = {k: [float(v) for v in values] for k, values in meta["history"].items()}
+    except Exception as exc:  # any fault: say so, retrain, overwrite
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        print(f"vae_tutorial: not using the cached model {model_path.name} ({reason}); "
+              "training it again.", file=sys.stderr)
+        return None
+    return model, history
