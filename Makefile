@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
-# Tests always use the offline MNIST subset: fast, repeatable, no network needed.
+# Tests always use the offline MNIST subset (fast, repeatable, no network needed) and an
+# empty model cache, so notebooks that train-or-load really train.
+TEST_CACHE := $(CURDIR)/.test-cache
 test: $(STAMP)
 	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks
-	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	rm -rf $(TEST_CACHE)
+	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks
@@ -40,4 +43,4 @@ benchmark: $(STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py
 
 clean:
-	rm -rf $(VENV) student .pytest_cache .ruff_cache
+	rm -rf $(VENV) student .pytest_cache .ruff_cache .test-cache

@@ -10,6 +10,9 @@ Public API (module, introduced in notebook):
 - ``load_mnist``, ``MnistData``, ``DataError`` (data, 01): MNIST with an offline fallback.
 - ``image_grid``, ``compare_images``, ``scatter_2d``, ``training_curves`` (plots, 01).
 - ``build_dense_autoencoder``, ``reconstruction_bce`` (autoencoder, 01).
+- ``VAE``, ``build_vae``, ``build_encoder``, ``build_decoder``, ``load_vae`` (vae, 05).
+- ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
+- ``KLExplorer`` (widgets, 03): sliders for q = N(mu, sigma^2) against p, with KL in nats.
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ _EXPORTS = {
     "training_curves": "plots",
     "build_dense_autoencoder": "autoencoder",
     "reconstruction_bce": "autoencoder",
+    "KLExplorer": "widgets",
+    "VAE": "vae",
+    "build_vae": "vae",
+    "build_encoder": "vae",
+    "build_decoder": "vae",
+    "load_vae": "vae",
+    "train_or_load_vae": "training",
 }
 
 __all__ = sorted(_EXPORTS)
