@@ -2,9 +2,9 @@
 
 Notebook 05 trains a VAE; later notebooks must not train the same model again. The cache
 key is a SHA-256 over the model's configuration (architecture, binarization, seed), the
-training settings (epochs, batch size, learning rate) and the data (its source and a
-fingerprint of the training images), so any change trains a new model. Each entry is two
-files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
+training settings (epochs, batch size, learning rate) and the data (its source and
+fingerprints of the training and test images), so any change trains a new model. Each
+entry is two files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
 ``<name>-<key>.json`` (the key's inputs, the model file's SHA-256, and the training
 history). Both are written atomically (temporary file, then rename), the model first; a
 missing, corrupt or mismatched entry is reported in one line and retrained, never used.
@@ -61,8 +61,10 @@ def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
         "model": model.get_config(),
         "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                      "optimizer": "adam"},
+        # The test images too: the history's val_ metrics are computed on them.
         "data": {"source": data.source, "train_shape": list(data.x_train.shape),
-                 "train_sha256": _fingerprint(data.x_train)},
+                 "train_sha256": _fingerprint(data.x_train),
+                 "test_shape": list(data.x_test.shape), "test_sha256": _fingerprint(data.x_test)},
         "keras": keras.__version__,
     }
     text = json.dumps(description, sort_keys=True, default=str)
@@ -94,7 +96,8 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
     twins, nats per image) to its per-epoch values, whether trained now or loaded.
     """
-    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
+    if (not isinstance(name, str) or not name or any(ch in name for ch in "/\\")
+            or name.startswith(".")):
         raise ValueError(f"name must be a plain file-name label such as 'vae-05'; got {name!r}.")
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
@@ -120,9 +123,13 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
                         validation_data=data.x_test, verbose=verbose).history
     history = {k: [float(v) for v in values] for k, values in history.items()}
     _atomic_write(model_path, lambda tmp: model.save(tmp))
-    meta = {"description": description, "model_sha256": _file_sha256(model_path),
-            "history": history}
-    _atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, default=str)))
+    try:
+        meta = {"description": description, "model_sha256": _file_sha256(model_path),
+                "history": history}
+        _atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, default=str)))
+    except BaseException:  # no model file without its meta file
+        model_path.unlink(missing_ok=True)
+        raise
     return model, history
 
 

@@ -19,6 +19,7 @@ pixel as Bernoulli(intensity) afresh at every step, the usual protocol for MNIST
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import keras
@@ -32,9 +33,26 @@ from .probability import Sampling, bernoulli_log_likelihood, kl_to_standard_norm
 BINARIZATIONS = ("dynamic", "static")
 
 
-def _dense_stack(x, hidden_units, activation, prefix):
+def _dense(units, name, seeds, activation=None):
+    """A Dense layer whose initial kernel comes from the next seed of ``seeds`` (or Keras')."""
+    seed = next(seeds)
+    init = "glorot_uniform" if seed is None else keras.initializers.GlorotUniform(seed=seed)
+    return keras.layers.Dense(units, activation=activation, kernel_initializer=init, name=name)
+
+
+def _seeds(seed, offset):
+    """Distinct per-layer seeds derived from ``seed`` (None: Keras' global generator)."""
+    if seed is None:
+        while True:
+            yield None
+    seed = check_int(seed, "seed", minimum=0)
+    for i in itertools.count():
+        yield seed * 1000 + offset + i
+
+
+def _dense_stack(x, hidden_units, activation, prefix, seeds):
     for i, units in enumerate(hidden_units):
-        x = keras.layers.Dense(units, activation=activation, name=f"{prefix}_hidden_{i}")(x)
+        x = _dense(units, f"{prefix}_hidden_{i}", seeds, activation)(x)
     return x
 
 
@@ -48,31 +66,38 @@ def _check_sizes(latent_dim, hidden_units, dim):
 
 
 def build_encoder(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
-                  input_dim: int = IMAGE_PIXELS, activation: str = "relu"):
+                  input_dim: int = IMAGE_PIXELS, activation: str = "relu",
+                  seed: int | None = None):
     """Dense encoder: images (N, input_dim) -> ``[z_mean, z_log_var]``, each (N, latent_dim).
 
     Hidden layers use ``activation``; the two heads are linear (a log-variance may be any
-    real number). Introduced in notebook 05.
+    real number). ``seed`` fixes the initial weights (None: Keras' global seed, as set by
+    ``setup_notebook``). Introduced in notebook 05.
     """
     latent_dim, hidden, input_dim = _check_sizes(latent_dim, hidden_units, input_dim)
     x = keras.Input(shape=(input_dim,), name="image")
-    h = _dense_stack(x, hidden, activation, "encoder")
-    z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
+    seeds = _seeds(seed, 0)
+    h = _dense_stack(x, hidden, activation, "encoder", seeds)
+    z_mean = _dense(latent_dim, "z_mean", seeds)(h)
+    z_log_var = _dense(latent_dim, "z_log_var", seeds)(h)
     return keras.Model(x, [z_mean, z_log_var], name="encoder")
 
 
 def build_decoder(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
-                  output_dim: int = IMAGE_PIXELS, activation: str = "relu"):
+                  output_dim: int = IMAGE_PIXELS, activation: str = "relu",
+                  seed: int | None = None):
     """Dense decoder: codes (N, latent_dim) -> Bernoulli logits (N, output_dim).
 
-    ``hidden_units`` are listed from the code outwards, so the same tuple as the encoder's
-    gives a mirror image. Introduced in notebook 05.
+    ``hidden_units`` are listed from the code outwards (z -> hidden_units[0] -> ... ->
+    logits), so the encoder's tuple reversed gives a mirror image, as :func:`build_vae`
+    does. ``seed`` fixes the initial weights, as in :func:`build_encoder`. Introduced in
+    notebook 05.
     """
     latent_dim, hidden, output_dim = _check_sizes(latent_dim, hidden_units, output_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = _dense_stack(z, hidden, activation, "decoder")
-    logits = keras.layers.Dense(output_dim, name="logits")(h)
+    seeds = _seeds(seed, 500)
+    h = _dense_stack(z, hidden, activation, "decoder", seeds)
+    logits = _dense(output_dim, "logits", seeds)(h)
     return keras.Model(z, logits, name="decoder")
 
 
@@ -145,14 +170,19 @@ class VAE(keras.Model):
         return self.decoder(self.sampling([z_mean, z_log_var]), training=training)
 
     def _update_metrics(self, reconstruction, kl):
-        loss = ops.mean(reconstruction + kl)
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_tracker.update_state(ops.mean(reconstruction))
-        self.kl_tracker.update_state(ops.mean(kl))
-        return loss
+        # Per-image values, so each metric is the mean over images: a short last batch
+        # does not weigh as much as a full one (as batch means would).
+        self.loss_tracker.update_state(reconstruction + kl)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+
+    def _batch_images(self, data):
+        # Dataset batches may be (N, 28, 28) images, the shape load_mnist gives by default.
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return ops.reshape(x, (-1, self.input_dim))
 
     def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x = self._batch_images(data)
         with tf.GradientTape() as tape:
             reconstruction, kl = self.negative_elbo_terms(x, training=True)
             loss = ops.mean(reconstruction + kl)
@@ -162,7 +192,7 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x = self._batch_images(data)
         reconstruction, kl = self.negative_elbo_terms(x, training=False)
         self._update_metrics(reconstruction, kl)
         return {m.name: m.result() for m in self.metrics}
@@ -180,13 +210,16 @@ class VAE(keras.Model):
     def fit(self, x=None, y=None, *args, validation_data=None, callbacks=None, **kwargs):
         """``keras.Model.fit`` on images in [0, 1]; stops with an error on a non-finite loss.
 
-        ``x``: images (N, 784) or (N, 28, 28), or a ``tf.data.Dataset`` of image batches.
+        ``x``: images (N, 784) or (N, 28, 28), or a ``tf.data.Dataset`` of such batches.
         ``validation_data``: held-out images, same forms. A VAE needs no labels: pass none.
         """
         if y is not None:
             raise ValueError("a VAE learns from images alone: call fit(x_train), without labels.")
         if validation_data is not None and not isinstance(validation_data, tf.data.Dataset):
             if isinstance(validation_data, tuple):
+                if any(part is not None for part in validation_data[1:]):
+                    raise ValueError("validation_data must be held-out images alone, without "
+                                     "labels: pass validation_data=x_test.")
                 validation_data = validation_data[0]
             validation_data = (self._images(validation_data, "validation_data"),)
         callbacks = [*(callbacks or []), StopOnNonFiniteLoss()]
@@ -281,9 +314,10 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
     ``build_vae()`` is the 784-400-20 model of Kingma and Welling's experiments with
     dynamic binarization. Returns an uncompiled :class:`VAE`; compile it with an optimizer
     only (``model.compile(optimizer=keras.optimizers.Adam(1e-3))``): the loss is built in.
-    Introduced in notebook 05.
+    ``seed`` fixes the initial weights, the sampling of z and the dynamic binarization, so
+    the same seed builds and trains the same model. Introduced in notebook 05.
     """
     latent_dim, hidden, _ = _check_sizes(latent_dim, hidden_units, IMAGE_PIXELS)
-    return VAE(build_encoder(latent_dim, hidden, activation=activation),
-               build_decoder(latent_dim, hidden[::-1], activation=activation),
+    return VAE(build_encoder(latent_dim, hidden, activation=activation, seed=seed),
+               build_decoder(latent_dim, hidden[::-1], activation=activation, seed=seed),
                binarization=binarization, seed=seed, name="vae")
