@@ -311,7 +311,7 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
               activation: str = "relu") -> VAE:
     """The classic MLP VAE in one call: 784 -> hidden_units -> latent_dim, and back.
 
-    ``build_vae()`` is the 784-400-20 model of Kingma and Welling's experiments with
+    ``build_vae()`` is the classic 784-400-20 MLP (as in PyTorch's VAE example) with
     dynamic binarization. Returns an uncompiled :class:`VAE`; compile it with an optimizer
     only (``model.compile(optimizer=keras.optimizers.Adam(1e-3))``): the loss is built in.
     ``seed`` fixes the initial weights, the sampling of z and the dynamic binarization, so
