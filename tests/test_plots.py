@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from vae_tutorial.plots import (  # noqa: E402
     compare_images,
     image_grid,
+    manifold_grid,
     scatter_2d,
     training_curves,
 )
@@ -375,4 +376,122 @@ def test_training_curves_empty_or_wrong_history(history):
 def test_training_curves_empty_or_nested_values(values):
     with pytest.raises(ValueError, match=re.escape("history['loss'] must be a non-empty list")):
         training_curves({"loss": values})
+    assert_no_figure_left()
+
+
+# --------------------------------------------------------------------------- manifold_grid
+
+
+class RecordingDecoder:
+    """Decode a code (z1, z2) to an image whose pixel 0 is f(z1) and pixel 1 is f(z2).
+
+    f maps [-4, 4] to [0, 1] linearly, so a tile of the mosaic says which code made it.
+    Every call's codes are recorded.
+    """
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, codes):
+        self.calls.append(np.array(codes))
+        out = np.full((len(codes), 784), 0.5, dtype=np.float32)
+        out[:, :2] = (np.asarray(codes) + 4.0) / 8.0
+        return out
+
+
+def mosaic_of(fig) -> np.ndarray:
+    (ax,) = [ax for ax in fig.axes if ax.images]
+    return np.asarray(ax.images[0].get_array())
+
+
+def test_manifold_grid_default_is_a_20_by_20_grid_at_standard_normal_quantiles():
+    from statistics import NormalDist
+
+    decode = RecordingDecoder()
+    fig = manifold_grid(decode)
+    assert len(decode.calls) == 1, "decode is called once, on every code of the grid"
+    codes = decode.calls[0]
+    assert codes.shape == (400, 2) and codes.dtype == np.float32
+    expected = [NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, 20)]
+    np.testing.assert_allclose(np.unique(codes[:, 0]), expected, rtol=1e-6)
+    np.testing.assert_allclose(np.unique(codes[:, 1]), expected, rtol=1e-6)
+    assert mosaic_of(fig).shape == (560, 560)
+
+
+def test_manifold_grid_places_z1_to_the_right_and_z2_upwards():
+    n = 5
+    values = np.linspace(-2.0, 2.0, n)
+    fig = manifold_grid(RecordingDecoder(), values=values)
+    mosaic = mosaic_of(fig)
+    for row in range(n):
+        for col in range(n):
+            tile = mosaic[row * 28:(row + 1) * 28, col * 28:(col + 1) * 28].ravel()
+            assert tile[0] == pytest.approx((values[col] + 4) / 8, abs=1e-6)
+            assert tile[1] == pytest.approx((values[n - 1 - row] + 4) / 8, abs=1e-6)
+            assert tile[2] == pytest.approx(0.5)
+
+
+def test_manifold_grid_texts_ticks_in_z_units_and_gray_0_1():
+    values = np.linspace(-3.0, 3.0, 7)
+    fig = manifold_grid(RecordingDecoder(), values=values, title="Manifold", xlabel="z one",
+                        ylabel="z two")
+    (ax,) = fig.axes
+    assert ax.get_title() == "Manifold"
+    assert ax.get_xlabel() == "z one" and ax.get_ylabel() == "z two"
+    xticks = [float(t.get_text()) for t in ax.get_xticklabels()]
+    yticks = [float(t.get_text()) for t in ax.get_yticklabels()]
+    assert xticks[0] == -3.0 and xticks[-1] == 3.0  # left to right: z_1 grows
+    assert yticks[0] == 3.0 and yticks[-1] == -3.0  # top to bottom: z_2 falls
+    assert set(xticks) <= set(values) and len(xticks) <= 5
+    image = ax.images[0]
+    assert image.get_clim() == (0.0, 1.0) and image.get_cmap().name == "gray"
+
+
+def test_manifold_grid_n_and_probabilities_set_the_grid():
+    from statistics import NormalDist
+
+    decode = RecordingDecoder()
+    manifold_grid(decode, 4, probabilities=(0.1, 0.9))
+    expected = [NormalDist().inv_cdf(p) for p in np.linspace(0.1, 0.9, 4)]
+    np.testing.assert_allclose(np.unique(decode.calls[0][:, 0]), expected, rtol=1e-6)
+
+
+def test_manifold_grid_accepts_28_by_28_images_and_a_given_axes():
+    fig, (left, right) = plt.subplots(1, 2)
+    out = manifold_grid(lambda z: np.zeros((len(z), 28, 28)), 3, ax=right)
+    assert out is fig
+    assert right.images and not left.images
+    assert mosaic_of(fig).shape == (84, 84)
+
+
+@pytest.mark.parametrize("decode, error, fragment", [
+    (lambda z: np.zeros((len(z), 100)), ValueError, "decode(codes) must have shape"),
+    (lambda z: np.full((len(z), 784), 3.0), ValueError, "decode(codes) must lie in [0, 1]"),
+    (lambda z: np.full((len(z), 784), np.nan), ValueError, "decode(codes) contains"),
+    (lambda z: np.zeros((1, 784)), ValueError, "decode returned 1 images for 9 codes"),
+    (lambda z: np.zeros((len(z), 784), dtype=np.uint8), TypeError, "must hold floats"),
+])
+def test_manifold_grid_bad_decoder_output_names_decode(decode, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        manifold_grid(decode, 3)
+    assert_no_figure_left()
+
+
+@pytest.mark.parametrize("kwargs, error, fragment", [
+    ({"decode": "vae"}, TypeError, "decode must be a function"),
+    ({"n": 1}, ValueError, "n must be an int >= 2"),
+    ({"n": 2.5}, ValueError, "n must be an int >= 2"),
+    ({"probabilities": (0.0, 0.9)}, ValueError, "0 < low < high < 1"),
+    ({"probabilities": (0.9, 0.1)}, ValueError, "0 < low < high < 1"),
+    ({"probabilities": 0.5}, ValueError, "probabilities must be a pair"),
+    ({"values": [0.0, 1.0, 1.0]}, ValueError, "strictly increasing"),
+    ({"values": [1.0]}, ValueError, "at least 2 code values"),
+    ({"values": [[0.0, 1.0]]}, ValueError, "1-D array"),
+    ({"values": [0.0, np.inf]}, ValueError, "values contains 1 non-finite"),
+    ({"values": [0.0, 1.0], "n": 3}, ValueError, "n is 3 but values has 2 entries"),
+])
+def test_manifold_grid_bad_arguments(kwargs, error, fragment):
+    kwargs = {"decode": RecordingDecoder(), **kwargs}
+    with pytest.raises(error, match=re.escape(fragment)):
+        manifold_grid(**kwargs)
     assert_no_figure_left()

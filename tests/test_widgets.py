@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import matplotlib
 
@@ -21,12 +22,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from vae_tutorial.probability import kl_univariate_gaussians  # noqa: E402
-from vae_tutorial.widgets import KLExplorer  # noqa: E402
+from vae_tutorial.widgets import KLExplorer, LatentExplorer  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def png_bytes(explorer: KLExplorer) -> bytes:
+def png_bytes(explorer) -> bytes:
     """The PNG of the Output widget's one output (and check it is a display_data PNG)."""
     outputs = explorer.output.outputs
     assert len(outputs) == 1, outputs
@@ -142,3 +143,172 @@ def test_exported_lazily_from_the_package():
     import vae_tutorial
 
     assert vae_tutorial.KLExplorer is KLExplorer
+
+
+# --------------------------------------------------------------------------- LatentExplorer
+
+
+def blob_decode(z):
+    """A numpy stand-in for a decoder: a bright blob whose position follows the code.
+
+    z1 moves the blob right, z2 moves it up (4 pixels per unit); values lie in [0, 1].
+    """
+    z = np.asarray(z, dtype=np.float64)
+    rows, cols = np.mgrid[0:28, 0:28]
+    centre_col = 13.5 + 4.0 * z[:, 0, None, None]
+    centre_row = 13.5 - 4.0 * z[:, 1, None, None]
+    blob = np.exp(-((cols - centre_col) ** 2 + (rows - centre_row) ** 2) / 8.0)
+    return blob.reshape(len(z), 784).astype(np.float32)
+
+
+def marker_position(explorer) -> tuple[float, float]:
+    ax_map = explorer.figure.axes[1]
+    (marker,) = [line for line in ax_map.get_lines() if line.get_label() == "z"]
+    x, y = marker.get_data()
+    return float(x[0]), float(y[0])
+
+
+def test_latent_explorer_layout_and_initial_state():
+    explorer = LatentExplorer(blob_decode, z1=1.0, z2=-0.5)
+    assert isinstance(explorer.widget, ipywidgets.VBox)
+    assert list(explorer.widget.children) == [explorer.z1, explorer.z2, explorer.output]
+    for slider in (explorer.z1, explorer.z2):
+        assert isinstance(slider, ipywidgets.FloatSlider)
+        assert (slider.min, slider.max) == (-3.0, 3.0)
+    np.testing.assert_array_equal(explorer.code, [1.0, -0.5])
+    np.testing.assert_allclose(explorer.image, blob_decode([[1.0, -0.5]]).reshape(28, 28))
+    assert explorer.image.shape == (28, 28)
+    assert marker_position(explorer) == (1.0, -0.5)
+    png_bytes(explorer)  # drawn at once, before any slider moves
+
+
+@pytest.mark.parametrize("slider, value", [("z1", 2.0), ("z1", -2.5), ("z2", 1.5),
+                                           ("z2", -3.0)])
+def test_latent_explorer_moving_a_slider_decodes_the_new_point(slider, value):
+    explorer = LatentExplorer(blob_decode)
+    image, png = explorer.image, png_bytes(explorer)
+    getattr(explorer, slider).value = value  # fires the observe callback, as dragging does
+    z1, z2 = explorer.z1.value, explorer.z2.value
+    assert (z1 if slider == "z1" else z2) == pytest.approx(value)
+    np.testing.assert_allclose(explorer.image, blob_decode([[z1, z2]]).reshape(28, 28),
+                               rtol=1e-6)
+    assert not np.allclose(explorer.image, image)
+    assert png_bytes(explorer) != png
+    assert marker_position(explorer) == pytest.approx((z1, z2))
+    assert f"({z1:.2f}, {z2:.2f})" in explorer.figure.axes[0].get_title()
+
+
+def test_latent_explorer_image_follows_the_sliders_along_a_path():
+    explorer = LatentExplorer(blob_decode)
+    for z1, z2 in [(-2.0, 2.0), (0.0, 0.0), (2.0, -2.0), (1.25, 2.5)]:
+        explorer.z1.value, explorer.z2.value = z1, z2
+        brightest = np.unravel_index(np.argmax(explorer.image), (28, 28))
+        # the blob of blob_decode sits at row 13.5 - 4 z2, column 13.5 + 4 z1
+        assert abs(brightest[0] - (13.5 - 4 * z2)) <= 0.5
+        assert abs(brightest[1] - (13.5 + 4 * z1)) <= 0.5
+
+
+def test_latent_explorer_observe_callbacks_are_wired_to_value_changes():
+    explorer = LatentExplorer(blob_decode)
+    calls = []
+    explorer.update = lambda: calls.append((explorer.z1.value, explorer.z2.value))
+    explorer.z1.value = 1.0
+    explorer.z2.value = -1.0
+    assert calls == [(1.0, 0.0), (1.0, -1.0)]
+
+
+def test_latent_explorer_image_and_code_are_read_only():
+    explorer = LatentExplorer(blob_decode)
+    with pytest.raises(AttributeError):
+        explorer.image = np.zeros((28, 28))
+    with pytest.raises(AttributeError):
+        explorer.code = np.zeros(2)
+    with pytest.raises(ValueError):
+        explorer.image[0, 0] = 1.0  # a read-only array: it cannot change behind the sliders
+
+
+def test_latent_explorer_map_shows_the_codes_coloured_by_label():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(50, 2))
+    labels = np.arange(50) % 10
+    explorer = LatentExplorer(blob_decode, codes=codes, labels=labels, z_range=(-4.0, 4.0))
+    ax_image, ax_map = explorer.figure.axes[:2]
+    (scatter,) = ax_map.collections
+    np.testing.assert_allclose(scatter.get_offsets(), codes)
+    np.testing.assert_array_equal(scatter.get_array(), labels)
+    assert ax_map.get_xlim() == (-4.0, 4.0) and ax_map.get_ylim() == (-4.0, 4.0)
+    for ax in (ax_image, ax_map):
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    grey = LatentExplorer(blob_decode, codes=codes)  # codes without labels: one colour
+    assert len(grey.figure.axes[1].collections) == 1
+
+
+def test_latent_explorer_accepts_28_by_28_images_and_leaves_no_pyplot_figures():
+    plt.close("all")
+    explorer = LatentExplorer(lambda z: blob_decode(z).reshape(-1, 28, 28))
+    explorer.z1.value = 1.0
+    np.testing.assert_allclose(explorer.image, blob_decode([[1.0, 0.0]]).reshape(28, 28))
+    assert plt.get_fignums() == []
+
+
+def test_latent_explorer_decodes_with_a_vae():
+    from vae_tutorial import build_vae
+
+    vae = build_vae(latent_dim=2, hidden_units=(8,), seed=0)
+    explorer = LatentExplorer(vae, z1=0.5, z2=-1.0)
+    np.testing.assert_allclose(explorer.image, vae.decode([[0.5, -1.0]]).reshape(28, 28),
+                               rtol=1e-5, atol=1e-6)
+    explorer.z2.value = 2.0
+    np.testing.assert_allclose(explorer.image, vae.decode([[0.5, 2.0]]).reshape(28, 28),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="needs a 2-D code; this VAE has latent_dim = 3"):
+        LatentExplorer(build_vae(latent_dim=3, hidden_units=(8,), seed=0))
+
+
+@pytest.mark.parametrize("decode, error, fragment", [
+    ("vae.decode", TypeError, "decode must be a function from codes (N, 2)"),
+    (lambda z: np.zeros((len(z), 100), np.float32), ValueError,
+     "decode(z) must have shape (N, 28, 28) or (N, 784); got (1, 100)"),
+    (lambda z: np.zeros(784, np.float32), ValueError,
+     "for one code of shape (1, 2) it returned shape (784,)"),
+    (lambda z: np.zeros((2, 784), np.float32), ValueError,
+     "for one code of shape (1, 2) it returned shape (2, 784)"),
+    (lambda z: 6.0 * blob_decode(z) - 3.0, ValueError, "needs a sigmoid"),
+    (lambda z: np.full((1, 784), np.nan, np.float32), ValueError, "non-finite"),
+    (lambda z: np.zeros((1, 784), np.uint8), TypeError, "must hold floats in [0, 1]"),
+])
+def test_latent_explorer_bad_decode_fails_clearly(decode, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        LatentExplorer(decode)
+
+
+def test_latent_explorer_bad_decode_is_caught_when_a_slider_moves_too():
+    def decode(z):  # fine at the origin, logits elsewhere
+        return blob_decode(z) if np.all(np.asarray(z) == 0) else 10.0 * blob_decode(z)
+
+    explorer = LatentExplorer(decode)
+    with pytest.raises(ValueError, match=re.escape("must lie in [0, 1]")):
+        explorer.z1.value = 1.0
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"z_range": (3.0, -3.0)}, "z_range must satisfy low < high"),
+    ({"z_range": (0.0,)}, "z_range must be a pair"),
+    ({"z1": 4.0}, "z1 must lie in z_range"),
+    ({"z2": -3.5}, "z2 must lie in z_range"),
+    ({"z1": float("nan")}, "z1 must be finite"),
+    ({"step": 0.0}, "step must be positive"),
+    ({"step": 10.0}, "step must be positive and at most"),
+    ({"codes": np.zeros((5, 3))}, "codes must have shape (N, 2)"),
+    ({"codes": np.zeros((5, 2)), "labels": [0, 1]}, "labels has 2 entries"),
+    ({"labels": [0, 1]}, "pass codes as well"),
+])
+def test_latent_explorer_bad_arguments_raise_value_error_naming_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=re.escape(name)):
+        LatentExplorer(blob_decode, **kwargs)
+
+
+def test_latent_explorer_exported_lazily_from_the_package():
+    import vae_tutorial
+
+    assert vae_tutorial.LatentExplorer is LatentExplorer

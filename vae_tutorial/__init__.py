@@ -8,11 +8,13 @@ logging before TensorFlow is first imported).
 Public API (module, introduced in notebook):
 - ``setup_notebook`` (notebook_setup, 01): seeds, quiet logs, figure defaults.
 - ``load_mnist``, ``MnistData``, ``DataError`` (data, 01): MNIST with an offline fallback.
-- ``image_grid``, ``compare_images``, ``scatter_2d``, ``training_curves`` (plots, 01).
+- ``image_grid``, ``compare_images``, ``scatter_2d``, ``training_curves`` (plots, 01);
+  ``manifold_grid`` (plots, 06): decode a grid of 2-D codes into one mosaic.
 - ``build_dense_autoencoder``, ``reconstruction_bce`` (autoencoder, 01).
 - ``VAE``, ``build_vae``, ``build_encoder``, ``build_decoder``, ``load_vae`` (vae, 05).
 - ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
 - ``KLExplorer`` (widgets, 03): sliders for q = N(mu, sigma^2) against p, with KL in nats.
+- ``LatentExplorer`` (widgets, 06): sliders pick a 2-D code; its decoded image is drawn live.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ _EXPORTS = {
     "compare_images": "plots",
     "scatter_2d": "plots",
     "training_curves": "plots",
+    "manifold_grid": "plots",
     "build_dense_autoencoder": "autoencoder",
     "reconstruction_bce": "autoencoder",
     "KLExplorer": "widgets",
+    "LatentExplorer": "widgets",
     "VAE": "vae",
     "build_vae": "vae",
     "build_encoder": "vae",

@@ -1,4 +1,5 @@
-"""Plot helpers: image grids, side-by-side comparisons, 2-D scatters, training curves.
+"""Plot helpers: image grids, side-by-side comparisons, 2-D scatters, training curves,
+and the decoded manifold of a 2-D code space.
 
 Introduced in notebook 01 and reused by every later notebook. Each function checks its
 inputs (shape, dtype, NaN, range) with a message naming the argument, draws with
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from statistics import NormalDist
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -203,5 +205,94 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _standard_normal_quantiles(probabilities: np.ndarray) -> np.ndarray:
+    """Phi^{-1}(p) for each p in (0, 1), with the standard library (no SciPy needed)."""
+    inverse_cdf = NormalDist().inv_cdf
+    return np.array([inverse_cdf(float(p)) for p in probabilities])
+
+
+def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0.05, 0.95),
+                  title: str = "Decoded manifold", xlabel: str = "$z_1$",
+                  ylabel: str = "$z_2$", ax=None):
+    """Decode an n x n grid of 2-D codes and show the images as one square mosaic.
+
+    Parameters
+    ----------
+    decode:
+        A function mapping codes, shape (M, 2), to images in [0, 1], shape (M, 784) or
+        (M, 28, 28): for example a VAE's ``decode`` method. It is called once, on all
+        ``n * n`` codes.
+    n:
+        Codes per axis (>= 2); default 20, or ``len(values)`` when ``values`` is given.
+    values:
+        The code values along each axis, increasing (the same for z_1 and z_2). Default:
+        the standard normal's quantiles at ``n`` evenly spaced probabilities from
+        ``probabilities[0]`` to ``probabilities[1]``, so each row and each column of tiles
+        stands for the same share of the prior N(0, I).
+    probabilities:
+        (low, high) with 0 < low < high < 1, used when ``values`` is None.
+    title, xlabel, ylabel:
+        Axis texts. Tick labels give the code values in z units.
+    ax:
+        Axes to draw on; a new figure when None.
+
+    Tile (row r, column c) shows ``decode([values[c], values[n - 1 - r]])``: z_1 grows to
+    the right and z_2 upwards, as in a scatter plot of the codes. Returns the Figure.
+    Introduced in notebook 06.
+    """
+    if not callable(decode):
+        raise TypeError(f"decode must be a function from codes (M, 2) to images; got "
+                        f"{type(decode).__name__}. Pass a model's decode method, e.g. vae.decode.")
+    if values is None:
+        n = 20 if n is None else check_int(n, "n", minimum=2)
+        try:
+            low, high = (float(p) for p in probabilities)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"probabilities must be a pair (low, high); got "
+                             f"{probabilities!r}.") from exc
+        if not 0.0 < low < high < 1.0:
+            raise ValueError(f"probabilities must satisfy 0 < low < high < 1; got "
+                             f"{probabilities!r}.")
+        values = _standard_normal_quantiles(np.linspace(low, high, n))
+    else:
+        values = as_array(values, "values")
+        if values.ndim != 1 or values.size < 2:
+            raise ValueError(f"values must be a 1-D array of at least 2 code values; got shape "
+                             f"{values.shape}.")
+        values = check_matrix(values[:, None], "values")[:, 0]
+        if not np.all(np.diff(values) > 0):
+            raise ValueError("values must be strictly increasing (z grows to the right and up).")
+        if n is not None and check_int(n, "n", minimum=2) != values.size:
+            raise ValueError(f"n is {n} but values has {values.size} entries; pass one of them.")
+        n = values.size
+
+    z1, z2 = np.meshgrid(values, values[::-1])  # row 0 is the top: the largest z_2
+    codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
+    decoded = as_array(decode(codes), "decode(codes)")
+    if decoded.ndim >= 1 and decoded.shape[0] != codes.shape[0]:
+        raise ValueError(f"decode returned {decoded.shape[0]} images for {codes.shape[0]} codes; "
+                         "it must return one image per code.")
+    tiles = check_images(decoded, "decode(codes)")
+    side = tiles.shape[1]
+    mosaic = tiles.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
+
+    if ax is None:
+        inches = min(8.0, max(3.0, 0.3 * n + 1.2))
+        fig, ax = plt.subplots(figsize=(inches, inches))
+    else:
+        fig = ax.figure
+    ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0)
+    ax.grid(False)
+    shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
+    centres = (shown + 0.5) * side - 0.5
+    ax.set_xticks(centres, [f"{values[i]:.2f}" for i in shown])
+    ax.set_yticks(centres, [f"{values[n - 1 - i]:.2f}" for i in shown])
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Interactive explorers built from ipywidgets and matplotlib (introduced in notebook 03).
+"""Interactive explorers built from ipywidgets and matplotlib (notebooks 03 and 06).
 
 ``KLExplorer`` puts two sliders, for the mean ``mu`` and the standard deviation ``sigma``
 of q = N(mu, sigma^2), next to a plot of q against a fixed Gaussian p and a label with
@@ -6,6 +6,10 @@ both KL divergences, KL(q || p) and KL(p || q), in nats. Moving a slider redraws
 and the label at once (the callback is wired with ``slider.observe``), live in
 JupyterLab. The explorer can also be driven from Python, which is how the notebook's
 check cell and ``tests/test_widgets.py`` test it without a browser.
+
+``LatentExplorer`` (notebook 06) does the same for a 2-D code space: two sliders pick a
+code z = (z1, z2), and the decoder's image of it is drawn live, next to a map of the
+code space marking where z lies.
 
 The plot is drawn on a ``matplotlib.figure.Figure`` that never touches pyplot, rendered
 to PNG and stored as the ``ipywidgets.Output`` widget's one output. That works the same
@@ -23,6 +27,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from .checks import check_images, check_labels, check_matrix
 from .probability import kl_univariate_gaussians
 
 _LOG_NORMALIZER = 0.5 * math.log(2.0 * math.pi)
@@ -187,6 +192,210 @@ class KLExplorer:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
         return fig
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Show the widget when the explorer itself is a cell's last expression."""
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _png_output(figure: Figure, text: str) -> dict:
+    """A ``display_data`` output holding ``figure`` as a PNG (for an Output widget)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return {"output_type": "display_data",
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                     "text/plain": text},
+            "metadata": {}}
+
+
+class LatentExplorer:
+    """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live.
+
+    Parameters
+    ----------
+    decode:
+        What turns codes into images: either a function mapping codes, shape (N, 2), to
+        images with values in [0, 1], shape (N, 784) or (N, 28, 28) (for example
+        ``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for a plain autoencoder), or a
+        model with such a ``decode`` method and ``latent_dim == 2`` (a
+        :class:`~vae_tutorial.vae.VAE`). It is called on one code at a time, first when
+        the explorer is made, and what it returns is checked every time: a wrong shape or
+        a value outside [0, 1] (logits, say) raises a ValueError that says what came back.
+    z1, z2:
+        The starting code; both must lie inside ``z_range``.
+    z_range:
+        (low, high) of both sliders, low < high. Default (-3, 3): three standard
+        deviations of the prior N(0, I) either way.
+    step:
+        Slider step, > 0.
+    codes, labels:
+        Optional: codes (M, 2) to draw as the map's background (for example the held-out
+        images' codes) and their digit labels (M,), which colour them.
+
+    Attributes
+    ----------
+    widget:
+        The ``ipywidgets.VBox`` to display (the last expression of a cell, or ``display``).
+    z1, z2:
+        The two ``FloatSlider``s; setting ``.value`` from Python redraws, like moving them.
+    output:
+        The ``ipywidgets.Output`` holding the picture (one PNG ``display_data`` output):
+        the decoded image, and the map with a cross at z.
+    figure:
+        The matplotlib ``Figure`` of the picture (not managed by pyplot); its map is drawn
+        once, and each update changes only the decoded image, the cross and the title.
+    image:
+        The current decoded image, a read-only (28, 28) array (read-only property).
+    code:
+        The current code (z1, z2), shape (2,) (read-only property).
+    """
+
+    def __init__(self, decode, *, z1: float = 0.0, z2: float = 0.0, z_range=(-3.0, 3.0),
+                 step: float = 0.05, codes=None, labels=None):
+        self._decode = self._decode_function(decode)
+        low, high = _check_range(z_range, "z_range")
+        z1, z2 = _check_number(z1, "z1"), _check_number(z2, "z2")
+        for name, value in (("z1", z1), ("z2", z2)):
+            if not low <= value <= high:
+                raise ValueError(
+                    f"{name} must lie in z_range ({low:g}, {high:g}); got {value:g}.")
+        step = _check_number(step, "step")
+        if not 0 < step <= high - low:
+            raise ValueError(f"step must be positive and at most high - low = {high - low:g}; "
+                             f"got {step:g}.")
+        if labels is not None and codes is None:
+            raise ValueError("labels colour the codes: pass codes as well, or neither.")
+        if codes is not None:
+            codes = check_matrix(codes, "codes", columns=2)
+            if labels is not None:
+                labels = check_labels(labels, "labels", length=codes.shape[0])
+        self._codes, self._labels = codes, labels
+        self._limits = (low, high)
+        self._image = None
+        self.figure = None
+
+        def slider(value, name):
+            return ipywidgets.FloatSlider(
+                value=value, min=low, max=high, step=step, description=name,
+                continuous_update=True, readout_format=".2f",
+                layout=ipywidgets.Layout(width="420px"))
+
+        self.z1 = slider(z1, "z₁")
+        self.z2 = slider(z2, "z₂")
+        self.output = ipywidgets.Output(layout=ipywidgets.Layout(min_height="260px"))
+        self.widget = ipywidgets.VBox([self.z1, self.z2, self.output])
+
+        self.update()  # the first call checks what decode returns
+        self.z1.observe(self._on_change, names="value")
+        self.z2.observe(self._on_change, names="value")
+
+    # ------------------------------------------------------------------ decoding
+
+    @staticmethod
+    def _decode_function(decode):
+        method = getattr(decode, "decode", None)
+        if callable(method):  # a model: its decode method, and a 2-D code
+            latent_dim = getattr(decode, "latent_dim", 2)
+            if latent_dim != 2:
+                raise ValueError(
+                    f"LatentExplorer has two sliders, so it needs a 2-D code; this "
+                    f"{type(decode).__name__} has latent_dim = {latent_dim}.")
+            return method
+        if not callable(decode):
+            raise TypeError(
+                "decode must be a function from codes (N, 2) to images (N, 784) in [0, 1], "
+                f"or a model with a decode method (a 2-D VAE); got {type(decode).__name__}.")
+        return decode
+
+    def _decode_one(self, z1: float, z2: float) -> np.ndarray:
+        """The decoded (28, 28) image of one code, checked."""
+        code = np.array([[z1, z2]], dtype=np.float32)
+        images = self._decode(code)
+        if hasattr(images, "numpy") and callable(images.numpy):  # a TF/Keras tensor
+            images = images.numpy()
+        images = np.asarray(images)
+        if images.ndim < 2 or images.shape[0] != 1:
+            raise ValueError(
+                "decode must map codes (N, 2) to images (N, 784) or (N, 28, 28); for one code "
+                f"of shape (1, 2) it returned shape {images.shape}.")
+        try:
+            checked = check_images(images, "decode(z)")
+        except (TypeError, ValueError) as exc:
+            hint = ""
+            if isinstance(exc, ValueError) and "[0, 1]" in str(exc):
+                hint = (" A decoder that outputs logits needs a sigmoid: decode = lambda z: "
+                        "keras.ops.sigmoid(decoder(z)).")
+            raise type(exc)(f"decode must return pixel intensities in [0, 1] of shape (N, 784) "
+                            f"or (N, 28, 28): {exc}{hint}") from exc
+        return checked[0]
+
+    # ------------------------------------------------------------------ values
+
+    @property
+    def image(self) -> np.ndarray:
+        """The decoded image of the sliders' code, (28, 28), read-only."""
+        image = self._image.copy()
+        image.flags.writeable = False
+        return image
+
+    @property
+    def code(self) -> np.ndarray:
+        """The sliders' code (z1, z2), shape (2,) (read-only property)."""
+        return np.array([float(self.z1.value), float(self.z2.value)])
+
+    # ------------------------------------------------------------------ drawing
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Decode the sliders' code and redraw the picture."""
+        z1, z2 = float(self.z1.value), float(self.z2.value)
+        self._image = self._decode_one(z1, z2).copy()
+        if self.figure is None:
+            self._draw_background()
+        # Only the image, the marker and the title change: the map is drawn once.
+        self._shown.set_data(self._image)
+        self._marker.set_data([z1], [z2])
+        self._shown.axes.set_title(f"decoded z = ({z1:.2f}, {z2:.2f})")
+        # One assignment replaces the picture without flicker and keeps it in the saved
+        # widget state of an executed notebook.
+        self.output.outputs = (_png_output(self.figure, f"<decoded image of z = ({z1:.2f}, "
+                                                        f"{z2:.2f})>"),)
+
+    def _draw_background(self) -> None:
+        fig = Figure(figsize=(7.2, 3.4), dpi=80)
+        ax_image, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+        self._shown = ax_image.imshow(self._image, cmap="gray", vmin=0.0, vmax=1.0,
+                                      interpolation="nearest")
+        ax_image.set_title("decoded z = (-0.00, -0.00)")  # room for the longest title
+        ax_image.set_xlabel("pixel column")
+        ax_image.set_ylabel("pixel row")
+        ax_image.set_xticks([])
+        ax_image.set_yticks([])
+        ax_image.grid(False)
+
+        low, high = self._limits
+        if self._codes is not None:
+            if self._labels is None:
+                ax_map.scatter(self._codes[:, 0], self._codes[:, 1], s=3, color="0.6",
+                               alpha=0.5, label="codes")
+            else:
+                colours = ax_map.scatter(self._codes[:, 0], self._codes[:, 1], s=3,
+                                         c=self._labels, cmap="tab10", vmin=-0.5, vmax=9.5,
+                                         alpha=0.5)
+                fig.colorbar(colours, ax=ax_map, ticks=range(10), label="digit")
+        (self._marker,) = ax_map.plot([0.0], [0.0], marker="X", markersize=13, color="red",
+                                      markeredgecolor="black", linestyle="none", label="z")
+        ax_map.set_xlim(low, high)
+        ax_map.set_ylim(low, high)
+        ax_map.set_aspect("equal")
+        ax_map.set_title("where z lies in code space")
+        ax_map.set_xlabel("$z_1$")
+        ax_map.set_ylabel("$z_2$")
+        ax_map.grid(alpha=0.3)
+        fig.tight_layout()
+        self.figure = fig
 
     def _repr_mimebundle_(self, **kwargs):
         """Show the widget when the explorer itself is a cell's last expression."""
