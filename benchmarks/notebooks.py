@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
 import nbformat
+from machine import MIB, machine  # benchmarks/machine.py, beside this script
 from nbformat.v4 import new_code_cell
 
 from vae_tutorial.notebook_tools import run_notebook
@@ -38,17 +37,6 @@ print("{MARKER}", _json.dumps({{
     "children_bytes": _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss * _scale,
 }}))
 """
-MIB = 1024 * 1024
-
-
-def machine() -> dict:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": usable,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 def memory_from_outputs(cell) -> dict:

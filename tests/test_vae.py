@@ -487,3 +487,15 @@ def test_validation_data_with_labels_is_refused():
     x = np.random.default_rng(0).random((16, 784)).astype("float32")
     with pytest.raises(ValueError, match="without labels"):
         model.fit(x, epochs=1, validation_data=(x, np.zeros(16)), verbose=0)
+
+
+def test_compile_has_the_loss_built_in_and_batches_steps():
+    from vae_tutorial.vae import STEPS_PER_EXECUTION
+
+    model = build_vae(2, (8,), seed=0)
+    with pytest.raises(ValueError, match="built in"):
+        model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer="adam")
+    assert model.steps_per_execution == STEPS_PER_EXECUTION
+    model.compile(optimizer="adam", steps_per_execution=1)
+    assert model.steps_per_execution == 1

@@ -31,6 +31,7 @@ from .checks import IMAGE_PIXELS, check_choice, check_images, check_int, check_m
 from .probability import Sampling, bernoulli_log_likelihood, kl_to_standard_normal
 
 BINARIZATIONS = ("dynamic", "static")
+STEPS_PER_EXECUTION = 32  # see VAE.compile
 
 
 def _dense(units, name, seeds, activation=None):
@@ -196,6 +197,20 @@ class VAE(keras.Model):
         reconstruction, kl = self.negative_elbo_terms(x, training=False)
         self._update_metrics(reconstruction, kl)
         return {m.name: m.result() for m in self.metrics}
+
+    def compile(self, optimizer="adam", *, steps_per_execution: int = STEPS_PER_EXECUTION,
+                **kwargs):
+        """``keras.Model.compile`` with an optimizer only: the loss (negative ELBO) is built in.
+
+        ``steps_per_execution`` defaults to ``STEPS_PER_EXECUTION``: that many training steps
+        run per call into TensorFlow, which removes most of Keras' per-step Python overhead
+        on small models (benchmarks/train_vae.py measures it). The progress bar and batch
+        callbacks then update every that many steps; pass 1 for per-batch updates.
+        """
+        if "loss" in kwargs:
+            raise ValueError("a VAE's loss is built in (the negative ELBO): compile it with an "
+                             "optimizer only.")
+        super().compile(optimizer=optimizer, steps_per_execution=steps_per_execution, **kwargs)
 
     # ------------------------------------------------------------------ checked entry points
 
