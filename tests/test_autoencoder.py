@@ -3,17 +3,13 @@ special case, argument checks, and the per-image binary cross-entropy loss."""
 
 from __future__ import annotations
 
-import os
 from itertools import pairwise
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+import pytest
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from vae_tutorial.autoencoder import build_dense_autoencoder, reconstruction_bce  # noqa: E402
+from vae_tutorial.autoencoder import build_dense_autoencoder, reconstruction_bce
 
 RNG = np.random.default_rng(0)
 

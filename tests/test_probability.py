@@ -7,23 +7,19 @@ formula in float64, a numerical integral, a Monte Carlo estimate or an analytic 
 
 from __future__ import annotations
 
-import os
 from itertools import pairwise
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import stats
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.extra import numpy as hnp  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from vae_tutorial.autoencoder import reconstruction_bce  # noqa: E402
-from vae_tutorial.probability import (  # noqa: E402
+from vae_tutorial.autoencoder import reconstruction_bce
+from vae_tutorial.probability import (
     Sampling,
     bernoulli_log_likelihood,
     elbo,

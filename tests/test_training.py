@@ -8,24 +8,20 @@ entries, atomic writes, argument checks) is tested in milliseconds per case.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+import pytest
 
-import json  # noqa: E402
-import shutil  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import SimpleNamespace  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from vae_tutorial import training  # noqa: E402
-from vae_tutorial.data import CACHE_ENV, MnistData  # noqa: E402
-from vae_tutorial.training import train_or_load_vae, training_key  # noqa: E402
-from vae_tutorial.vae import VAE, build_encoder, build_vae  # noqa: E402
+from vae_tutorial import training
+from vae_tutorial.data import CACHE_ENV, MnistData
+from vae_tutorial.training import train_or_load_vae, training_key
+from vae_tutorial.vae import VAE, build_encoder, build_vae
 
 # Keras converts TF variables with np.array (saving, get_weights), which NumPy 2 flags.
 pytestmark = pytest.mark.filterwarnings(

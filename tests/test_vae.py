@@ -10,22 +10,17 @@ not change them.
 
 from __future__ import annotations
 
-import os
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from vae_tutorial.data import MnistData, load_mnist  # noqa: E402
-from vae_tutorial.probability import (  # noqa: E402
+from vae_tutorial.data import MnistData, load_mnist
+from vae_tutorial.probability import (
     bernoulli_log_likelihood,
     kl_to_standard_normal,
 )
-from vae_tutorial.vae import (  # noqa: E402
+from vae_tutorial.vae import (
     BINARIZATIONS,
     VAE,
     StopOnNonFiniteLoss,
