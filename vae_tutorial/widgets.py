@@ -63,7 +63,28 @@ def _normal_density(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - _LOG_NORMALIZER)
 
 
-class KLExplorer:
+def _png_output(figure: Figure, text: str) -> dict:
+    """A ``display_data`` output holding ``figure`` as a PNG (for an Output widget)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return {"output_type": "display_data",
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                     "text/plain": text},
+            "metadata": {}}
+
+
+class _Explorer:
+    """What both explorers share: redraw on any slider change; display as their widget."""
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Show the widget when the explorer itself is a cell's last expression."""
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class KLExplorer(_Explorer):
     """Sliders for q = N(mu, sigma^2), drawn against p = N(mu_p, sigma_p^2), with both KLs.
 
     Parameters
@@ -151,9 +172,6 @@ class KLExplorer:
 
     # ------------------------------------------------------------------ drawing
 
-    def _on_change(self, change) -> None:
-        self.update()
-
     def update(self) -> None:
         """Redraw the plot and the KL label for the sliders' current values."""
         mu, sigma = float(self.mu.value), float(self.sigma.value)
@@ -163,17 +181,10 @@ class KLExplorer:
             f" &nbsp;(q = N({mu:.2f}, {sigma:.3f}²), p = N({self.mu_p:g}, {self.sigma_p:g}²))"
         )
         self.figure = self._draw(mu, sigma, kl_qp, kl_pq)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        png = base64.b64encode(buffer.getvalue()).decode("ascii")
         # Replacing the outputs in one assignment redraws without flicker, with or without
         # a kernel, and the PNG is kept in the notebook's saved widget state.
-        self.output.outputs = ({
-            "output_type": "display_data",
-            "data": {"image/png": png,
-                     "text/plain": f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>"},
-            "metadata": {},
-        },)
+        self.output.outputs = (
+            _png_output(self.figure, f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>"),)
 
     def _draw(self, mu: float, sigma: float, kl_qp: float, kl_pq: float) -> Figure:
         fig = Figure(figsize=(7.6, 3.4), dpi=80)
@@ -193,22 +204,8 @@ class KLExplorer:
         fig.tight_layout()
         return fig
 
-    def _repr_mimebundle_(self, **kwargs):
-        """Show the widget when the explorer itself is a cell's last expression."""
-        return self.widget._repr_mimebundle_(**kwargs)
 
-
-def _png_output(figure: Figure, text: str) -> dict:
-    """A ``display_data`` output holding ``figure`` as a PNG (for an Output widget)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return {"output_type": "display_data",
-            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                     "text/plain": text},
-            "metadata": {}}
-
-
-class LatentExplorer:
+class LatentExplorer(_Explorer):
     """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live.
 
     Parameters
@@ -345,9 +342,6 @@ class LatentExplorer:
 
     # ------------------------------------------------------------------ drawing
 
-    def _on_change(self, change) -> None:
-        self.update()
-
     def update(self) -> None:
         """Decode the sliders' code and redraw the picture."""
         z1, z2 = float(self.z1.value), float(self.z2.value)
@@ -397,6 +391,3 @@ class LatentExplorer:
         fig.tight_layout()
         self.figure = fig
 
-    def _repr_mimebundle_(self, **kwargs):
-        """Show the widget when the explorer itself is a cell's last expression."""
-        return self.widget._repr_mimebundle_(**kwargs)
