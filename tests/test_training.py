@@ -118,7 +118,7 @@ def test_first_call_trains_and_writes_one_entry(real_entry):
         assert all(isinstance(v, float) and np.isfinite(v) for v in values)
     meta = json.loads(meta_path.read_text())
     assert meta["history"] == history
-    assert meta["model_sha256"] == training._file_sha256(model_path)
+    assert meta["model_sha256"] == training.file_sha256(model_path)
 
 
 def test_second_call_loads_without_training(real_entry, no_fit, capsys):
@@ -257,7 +257,7 @@ def _edit_meta(edit):
 def _truncate_and_record(meta, model_path):
     """A damaged model file whose recorded checksum matches: load_vae itself must fail."""
     _truncate(model_path, None)
-    meta["model_sha256"] = training._file_sha256(model_path)
+    meta["model_sha256"] = training.file_sha256(model_path)
 
 
 DAMAGES = {
@@ -335,7 +335,7 @@ def test_a_failure_while_writing_the_meta_leaves_nothing(tmp_path, monkeypatch, 
     def broken(path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(training, "_file_sha256", broken)
+    monkeypatch.setattr(training, "file_sha256", broken)
     with pytest.raises(OSError, match="disk full"):
         run(tmp_path)
     assert listing(tmp_path) == set()

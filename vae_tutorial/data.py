@@ -182,7 +182,8 @@ class _HashingWriter:
         return self._hash.hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of the file at ``path``, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
@@ -260,7 +261,7 @@ def _ensure_cached(directory: Path) -> Path:
     target = directory / CACHE_FILENAME
     if target.is_file():
         try:
-            digest = _sha256_file(target)
+            digest = file_sha256(target)
         except OSError as exc:
             raise DataError(
                 f"cannot read the cached MNIST file {target} ({_one_line(exc)}). Delete it "

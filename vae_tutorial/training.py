@@ -25,21 +25,13 @@ import keras
 import numpy as np
 
 from .checks import check_int
-from .data import MnistData
+from .data import MnistData, file_sha256
 from .data import cache_dir as data_cache_dir
 from .vae import VAE, load_vae
 
 
 def _fingerprint(images: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(images, dtype=np.float32).tobytes()).hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -124,7 +116,7 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     history = {k: [float(v) for v in values] for k, values in history.items()}
     _atomic_write(model_path, lambda tmp: model.save(tmp))
     try:
-        meta = {"description": description, "model_sha256": _file_sha256(model_path),
+        meta = {"description": description, "model_sha256": file_sha256(model_path),
                 "history": history}
         _atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, default=str)))
     except BaseException:  # no model file without its meta file
@@ -141,7 +133,7 @@ def _load_entry(model_path: Path, meta_path: Path, description: dict):
         meta = json.loads(meta_path.read_text())
         if meta["description"] != description:
             raise ValueError("its recorded configuration differs from the requested one")
-        if _file_sha256(model_path) != meta["model_sha256"]:
+        if file_sha256(model_path) != meta["model_sha256"]:
             raise ValueError("the model file does not match its recorded SHA-256 (corrupt)")
         model = load_vae(model_path)
         history = {k: [float(v) for v in values] for k, values in meta["history"].items()}
