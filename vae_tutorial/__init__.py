@@ -11,6 +11,9 @@ Public API (module, introduced in notebook):
 - ``image_grid``, ``compare_images``, ``scatter_2d``, ``training_curves`` (plots, 01);
   ``manifold_grid`` (plots, 06): decode a grid of 2-D codes into one mosaic.
 - ``build_dense_autoencoder``, ``reconstruction_bce`` (autoencoder, 01).
+- ``gaussian_log_density``, ``gaussian_kl``, ``kl_to_standard_normal``,
+  ``kl_univariate_gaussians``, ``bernoulli_log_likelihood``, ``elbo``, ``Sampling``
+  (probability, 02-04): the probability toolkit.
 - ``VAE``, ``build_vae``, ``build_encoder``, ``build_decoder``, ``load_vae`` (vae, 05).
 - ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
 - ``KLExplorer`` (widgets, 03): sliders for q = N(mu, sigma^2) against p, with KL in nats.
@@ -35,6 +38,13 @@ _EXPORTS = {
     "manifold_grid": "plots",
     "build_dense_autoencoder": "autoencoder",
     "reconstruction_bce": "autoencoder",
+    "gaussian_log_density": "probability",
+    "gaussian_kl": "probability",
+    "kl_to_standard_normal": "probability",
+    "kl_univariate_gaussians": "probability",
+    "bernoulli_log_likelihood": "probability",
+    "elbo": "probability",
+    "Sampling": "probability",
     "KLExplorer": "widgets",
     "LatentExplorer": "widgets",
     "VAE": "vae",
