@@ -5,11 +5,18 @@ Command line (the Makefile's ``execute`` and ``student`` targets call it)::
     python -m vae_tutorial.notebook_tools execute notebooks/*.ipynb
     python -m vae_tutorial.notebook_tools student notebooks student
     python -m vae_tutorial.notebook_tools schedule notebooks/*.ipynb
+    python -m vae_tutorial.notebook_tools schedule --update-readme README.md notebooks/*.ipynb
 
 ``execute`` runs each notebook top to bottom in a fresh kernel with the offline data
 (``VAE_TUTORIAL_OFFLINE=1``) and stores its outputs, recording in every code cell the
-SHA-256 of the source it ran (``metadata["vae_tutorial"]["source_sha256"]``), so that
-:func:`freshness_problems` can tell when committed outputs no longer match the code.
+SHA-256 of the source it ran and of the outputs it produced
+(``metadata["vae_tutorial"]["source_sha256"]`` and ``["outputs_sha256"]``), so that
+:func:`freshness_problems` can tell when committed outputs no longer match the code, or
+were deleted or edited by hand.
+
+``schedule`` reads each notebook's timing line and its optional sections and exercises
+(headings ending " (optional)") and prints, in Markdown, the minutes per notebook, a
+one-day path (the core of every notebook) and a two-half-day path (every notebook whole).
 
 ``student`` writes copies without solutions. Solutions are marked as in nbgrader: the
 lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` inside a code or markdown cell.
@@ -23,12 +30,15 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
+import itertools
+import json
 import os
 import re
 import stat
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -39,21 +49,13 @@ CELL_TIMEOUT = 600  # seconds per cell
 OFFLINE_ENV = {"VAE_TUTORIAL_OFFLINE": "1"}
 METADATA_KEY = "vae_tutorial"
 HASH_KEY = "source_sha256"
+OUTPUTS_KEY = "outputs_sha256"
 FIX = "run `make execute`"
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = ("*Your answer here.*",)
-
-HEADER_EXAMPLE = "**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** ..."
-_HEADER_RE = re.compile(
-    r"^\*\*Teaching:\*\*\s*(?P<teaching>\d+)\s*min\s*·\s*"
-    r"\*\*Exercises:\*\*\s*(?P<exercises>\d+)\s*min\s*·\s*"
-    r"\*\*Prerequisites:\*\*\s*(?P<prerequisites>\S.*?)\s*$"
-)
-_TITLE_RE = re.compile(r"^#\s+(?P<title>\S.*?)\s*$")
-
 
 # --------------------------------------------------------------------------- hashing
 
@@ -65,11 +67,35 @@ def source_sha256(source: str | list[str]) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
-def _recorded_hash(cell: NotebookNode) -> str | None:
+def _joined(value):
+    """A multi-line string field as one string (nbformat may store it as a list of lines)."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "".join(value)
+    return value
+
+
+def outputs_sha256(outputs: list) -> str:
+    """SHA-256 (hex) of a code cell's outputs, the same before and after a save and load.
+
+    Text stored as a list of lines is joined first and keys are sorted, so only a change
+    of content (an output deleted, added or edited) changes the hash.
+    """
+    canonical = []
+    for output in outputs:
+        output = {key: value for key, value in output.items() if key != "transient"}
+        for key in ("text", "traceback"):
+            if key in output:
+                output[key] = _joined(output[key])
+        if "data" in output:
+            output["data"] = {mime: _joined(value) for mime, value in output["data"].items()}
+        canonical.append(output)
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _record(cell: NotebookNode) -> dict:
     info = cell.get("metadata", {}).get(METADATA_KEY)
-    if not isinstance(info, dict):
-        return None
-    return info.get(HASH_KEY)
+    return info if isinstance(info, dict) else {}
 
 
 # --------------------------------------------------------------------------- executing
@@ -85,9 +111,9 @@ def run_notebook(
     """Execute ``nb`` in place in a fresh kernel started in ``cwd``; return the wall time (s).
 
     The kernel's environment is this process's with ``VAE_TUTORIAL_OFFLINE=1`` forced.
-    Before executing, each code cell's source hash is recorded in its metadata. The wall
-    time covers the whole execution, kernel start and shutdown included. Raises
-    ``nbclient.exceptions.CellExecutionError`` if a cell raises.
+    Each code cell's metadata records the hash of the source it ran and of the outputs it
+    produced. The wall time covers the whole execution, kernel start and shutdown
+    included. Raises ``nbclient.exceptions.CellExecutionError`` if a cell raises.
     """
     from nbclient import NotebookClient  # only needed here; keeps `schedule` etc. light
 
@@ -103,16 +129,24 @@ def run_notebook(
     )
     start = time.perf_counter()
     client.execute(env={**os.environ, **OFFLINE_ENV})
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.metadata[METADATA_KEY][OUTPUTS_KEY] = outputs_sha256(cell.outputs)
+    return seconds
 
 
-def write_notebook_atomic(nb: NotebookNode, path: str | os.PathLike) -> None:
-    """Write ``nb`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+def write_text_atomic(text: str, path: str | os.PathLike) -> None:
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file in its folder and ``os.replace``.
+
+    The file keeps its permission bits (a new one gets 0o644); on any error the temporary
+    file is removed and ``path`` is left as it was.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            nbformat.write(nb, handle)
+            handle.write(text)
         try:
             os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         except FileNotFoundError:
@@ -121,6 +155,12 @@ def write_notebook_atomic(nb: NotebookNode, path: str | os.PathLike) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_notebook_atomic(nb: NotebookNode, path: str | os.PathLike) -> None:
+    """Write ``nb`` to ``path`` as nbformat does, atomically (:func:`write_text_atomic`)."""
+    text = nbformat.writes(nb)
+    write_text_atomic(text if text.endswith("\n") else text + "\n", path)
 
 
 def execute_notebook(path: str | os.PathLike, *, timeout: int = CELL_TIMEOUT) -> float:
@@ -145,7 +185,9 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
     Cells are numbered from 1 among all cells. Problems: empty code cells; non-empty code
     cells never executed; execution counts of non-empty code cells that are not exactly
     1, 2, 3, ... in order; code cells whose source differs from the source last executed
-    by ``make execute`` (or with no recorded hash at all).
+    by ``make execute`` (or with no recorded hash at all); code cells whose stored outputs
+    differ from the outputs that execution produced (an output deleted, added or edited
+    by hand, even with the execution count kept), or with no outputs hash recorded.
     """
     problems: list[str] = []
     expected = 0
@@ -164,14 +206,24 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
                 f"cell {number}: execution count is {count}, expected {expected} "
                 f"(out-of-order or partial execution); {FIX}"
             )
-        recorded = _recorded_hash(cell)
-        if recorded is None:
+        record = _record(cell)
+        if HASH_KEY not in record:
             problems.append(
                 f"cell {number}: no source hash recorded (outputs not produced by "
                 f"`make execute`); {FIX}"
             )
-        elif recorded != source_sha256(cell.source):
+        elif record[HASH_KEY] != source_sha256(cell.source):
             problems.append(f"cell {number}: source edited since it was last executed; {FIX}")
+        elif OUTPUTS_KEY not in record:
+            problems.append(
+                f"cell {number}: no outputs hash recorded (executed by an older "
+                f"`notebook_tools execute`); {FIX}"
+            )
+        elif record[OUTPUTS_KEY] != outputs_sha256(cell.get("outputs", [])):
+            problems.append(
+                f"cell {number}: stored outputs differ from those its execution produced "
+                f"(an output deleted, added or edited since); {FIX}"
+            )
     return problems
 
 
@@ -291,64 +343,430 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
 
 # --------------------------------------------------------------------------- schedule
 
+HEADER_EXAMPLE = (
+    "**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · **Prerequisites:** ..."
+)
+_HEADER_RE = re.compile(
+    r"^\*\*Teaching:\*\*\s*(?P<teaching>\d+)\s*min(?:\s*\(core\s+(?P<core_teaching>\d+)\))?"
+    r"\s*·\s*\*\*Exercises:\*\*\s*(?P<exercises>\d+)\s*min"
+    r"(?:\s*\(core\s+(?P<core_exercises>\d+)\))?"
+    r"\s*·\s*\*\*Prerequisites:\*\*\s*(?P<prerequisites>\S.*?)\s*$"
+)
+_TITLE_RE = re.compile(r"^#\s+(?P<title>\S.*?)\s*$")
+_HEADING_RE = re.compile(r"^#{2,6}\s+(?P<text>\S.*?)\s*$")
+_EXERCISE_HEADING_RE = re.compile(r"^Exercise\s+(?P<number>\d+)\b")
+_OPTIONAL_RE = re.compile(r"[(\[]\s*optional\s*[)\]]", re.IGNORECASE)
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+OPTIONAL_SUFFIX = " (optional)"
+
+DAY_START = 9 * 60  # 09:00, in minutes after midnight
+DAY_MINUTES = 360  # teaching incl. exercises in a one-day workshop (breaks not counted)
+HALF_DAY_MINUTES = 210  # the same for a half day
+# (name, minutes, teaching minutes after which it falls); placed at the nearest boundary.
+DAY_BREAKS = (("Morning break", 15, 90), ("Lunch", 60, 180), ("Afternoon break", 15, 270))
+HALF_DAY_BREAK = ("Break", 15)
+MIN_AFTER_BREAK = 30  # no break unless this much teaching is left after its time
+
+SCHEDULE_START = "<!-- schedule:start -->"
+SCHEDULE_END = "<!-- schedule:end -->"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A section or exercise heading of a notebook; cell and line numbered from 1."""
+
+    kind: str  # "section" or "exercise"
+    title: str  # the heading's text without '#'s and without " (optional)"
+    optional: bool
+    cell: int
+    line: int
+
+
+@dataclass(frozen=True)
+class NotebookPlan:
+    """A notebook's timings (minutes) and its headings, as the schedule needs them."""
+
+    name: str  # file name, e.g. "03_kl_divergence.ipynb"
+    title: str
+    teaching: int
+    core_teaching: int
+    exercises: int
+    core_exercises: int
+    prerequisites: str
+    parts: tuple[Part, ...]
+
+    @property
+    def number(self) -> str:
+        """The two-digit prefix of the file name ("03")."""
+        return self.name.split("_", 1)[0]
+
+    def optional_parts(self, kind: str) -> list[Part]:
+        return [part for part in self.parts if part.kind == kind and part.optional]
+
+    def exercise_numbers(self, core_only: bool) -> list[int]:
+        return [
+            int(_EXERCISE_HEADING_RE.match(part.title)["number"])
+            for part in self.parts
+            if part.kind == "exercise" and not (core_only and part.optional)
+        ]
+
 
 def parse_header(nb: NotebookNode, name: str = "notebook") -> dict:
     """Read title and timings from the first markdown cell of ``nb``.
 
-    Expects a title line ``# 01 · Autoencoders: ...`` and a line of exactly the form
-    ``**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** ...``. Returns
-    ``dict(title=str, teaching=int, exercises=int, prerequisites=str)``; raises
-    ``ValueError`` naming the notebook when either line is missing or malformed.
+    Expects a title line ``# 01 · Autoencoders: ...`` and a timing line of exactly the form
+    ``**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · **Prerequisites:**
+    ...``; each ``(core N)`` may be left out when all of it is core (then core = total).
+    Returns ``dict(title, teaching, core_teaching, exercises, core_exercises, prerequisites,
+    cell, line)`` (minutes as int; cell and line of the timing line, from 1). Raises
+    ``ValueError`` naming the notebook, cell and line when a line is missing or malformed,
+    or a core time exceeds its total.
     """
-    cell = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    number, cell = next(
+        ((n, c) for n, c in enumerate(nb.cells, start=1) if c.cell_type == "markdown"),
+        (None, None),
+    )
     if cell is None:
         raise ValueError(f"{name}: has no markdown cell; the first one must hold the header")
     lines = [line.strip() for line in cell.source.splitlines()]
     title = next((m["title"] for line in lines if (m := _TITLE_RE.match(line))), None)
     if title is None:
+        raise ValueError(f"{name}, cell {number}: no title line such as '# 01 · Autoencoders: ...'")
+    line_number = next((i for i, line in enumerate(lines, 1) if line.startswith("**Teaching")), 0)
+    where = f"{name}, cell {number}, line {line_number}"
+    if not line_number:
         raise ValueError(
-            f"{name}: the first markdown cell has no title line such as '# 01 · Autoencoders: ...'"
+            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'"
         )
-    candidates = [line for line in lines if line.startswith("**Teaching")]
-    if not candidates:
-        raise ValueError(
-            f"{name}: the first markdown cell has no timing line; add one of the form "
-            f"'{HEADER_EXAMPLE}'"
-        )
-    match = _HEADER_RE.match(candidates[0])
+    match = _HEADER_RE.match(lines[line_number - 1])
     if match is None:
         raise ValueError(
-            f"{name}: malformed timing line {candidates[0]!r}; expected the form '{HEADER_EXAMPLE}'"
+            f"{where}: malformed timing line {lines[line_number - 1]!r}; expected the form "
+            f"'{HEADER_EXAMPLE}'"
         )
+    times = {key: int(match[key]) for key in ("teaching", "exercises")}
+    for key in ("teaching", "exercises"):
+        core = match[f"core_{key}"]
+        times[f"core_{key}"] = times[key] if core is None else int(core)
+        if times[f"core_{key}"] > times[key]:
+            raise ValueError(
+                f"{where}: {key} has core {times[f'core_{key}']} min, more than its total "
+                f"{times[key]} min; the core is the part of the total that the one-day path keeps"
+            )
     return {
         "title": title,
-        "teaching": int(match["teaching"]),
-        "exercises": int(match["exercises"]),
+        **times,
         "prerequisites": match["prerequisites"],
+        "cell": number,
+        "line": line_number,
     }
 
 
-def schedule_markdown(paths: list[str | os.PathLike]) -> str:
-    """The instructor's schedule for the notebooks at ``paths`` as a Markdown table."""
-    rows = [
-        "| Notebook | Title | Teaching (min) | Exercises (min) | Cumulative (min) |",
-        "|---|---|---:|---:|---:|",
+def parse_parts(nb: NotebookNode, name: str = "notebook") -> list[Part]:
+    """The section and exercise headings (levels 2-6) of ``nb``'s markdown cells, in order.
+
+    A heading is an exercise when its text starts with ``Exercise <number>``, else a
+    section; it is optional when it ends with " (optional)". Headings inside fenced code and
+    nbgrader solution markers are skipped. Raises ``ValueError`` naming the notebook, cell
+    and line for an "optional" marker written any other way ("(Optional)", "[optional]",
+    not at the end).
+    """
+    parts = []
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line_number, line in enumerate(cell.source.splitlines(), start=1):
+            if _FENCE_RE.match(line):
+                fenced = not fenced
+            match = _HEADING_RE.match(line.rstrip())
+            if fenced or match is None or _marker(line):
+                continue
+            text = match["text"]
+            optional = text.endswith(OPTIONAL_SUFFIX)
+            title = text.removesuffix(OPTIONAL_SUFFIX).rstrip()
+            if _OPTIONAL_RE.search(title):
+                raise ValueError(
+                    f"{name}, cell {number}, line {line_number}: heading {line.strip()!r} "
+                    f"marks something optional in a way the schedule cannot read; end the "
+                    f"heading with exactly '{OPTIONAL_SUFFIX}'"
+                )
+            kind = "exercise" if _EXERCISE_HEADING_RE.match(title) else "section"
+            parts.append(Part(kind, title, optional, number, line_number))
+    return parts
+
+
+def read_plan(nb: NotebookNode, name: str = "notebook") -> NotebookPlan:
+    """Header and headings of ``nb``, checked against each other.
+
+    A notebook with optional sections (exercises) must give a smaller core teaching
+    (exercise) time, and one with a smaller core time must mark what is optional; otherwise
+    ``ValueError`` names the notebook, the timing line and the fix.
+    """
+    header = parse_header(nb, name)
+    parts = parse_parts(nb, name)
+    where = f"{name}, cell {header['cell']}, line {header['line']}"
+    for kind, key in (("section", "teaching"), ("exercise", "exercises")):
+        optional = [part.title for part in parts if part.kind == kind and part.optional]
+        total, core = header[key], header[f"core_{key}"]
+        if optional and core == total:
+            raise ValueError(
+                f"{where}: {kind}(s) {', '.join(map(repr, optional))} are marked optional, "
+                f"but the {key} minutes have no smaller core; write '{total} min (core N)' "
+                f"with N the minutes without them"
+            )
+        if core < total and not optional:
+            raise ValueError(
+                f"{where}: {key} is {total} min (core {core}), but no {kind} heading ends "
+                f"with '{OPTIONAL_SUFFIX}'; mark the optional {kind}s, or make the core "
+                f"equal to the total"
+            )
+    return NotebookPlan(
+        name=name,
+        title=header["title"],
+        teaching=header["teaching"],
+        core_teaching=header["core_teaching"],
+        exercises=header["exercises"],
+        core_exercises=header["core_exercises"],
+        prerequisites=header["prerequisites"],
+        parts=tuple(parts),
+    )
+
+
+def read_plans(paths: list[str | os.PathLike]) -> list[NotebookPlan]:
+    """:func:`read_plan` for the notebook files at ``paths``, in the order given."""
+    if not paths:
+        raise ValueError("no notebooks given")
+    return [read_plan(nbformat.read(Path(p), as_version=4), Path(p).name) for p in paths]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One row of a timetable: a piece of a notebook, or a break (``plan`` is None)."""
+
+    plan: NotebookPlan | None
+    what: str
+    minutes: int
+    start: int  # minutes after midnight
+
+    @property
+    def end(self) -> int:
+        return self.start + self.minutes
+
+
+def timetable(
+    items: list[tuple[NotebookPlan, str, int]],
+    breaks: tuple[tuple[str, int, int], ...],
+    start: int = DAY_START,
+) -> list[Slot]:
+    """Lay ``items`` (plan, what, minutes) end to end from ``start``, with breaks between.
+
+    Each break ``(name, minutes, target)`` goes at the boundary between two items whose
+    elapsed teaching time is nearest ``target`` minutes (the earlier one on a tie), after
+    the previous break; it is left out when fewer than ``MIN_AFTER_BREAK`` teaching minutes
+    would follow ``target``, or no boundary is left. Items of 0 minutes are dropped.
+    """
+    items = [item for item in items if item[2] > 0]
+    elapsed = list(itertools.accumulate(minutes for _, _, minutes in items))
+    total = elapsed[-1] if elapsed else 0
+    after: dict[int, tuple[str, int]] = {}
+    last = -1
+    for name, minutes, target in breaks:
+        candidates = range(last + 1, len(items) - 1)
+        if total < target + MIN_AFTER_BREAK or not candidates:
+            continue
+        last = min(candidates, key=lambda i: (abs(elapsed[i] - target), i))
+        after[last] = (name, minutes)
+    slots, clock = [], start
+    for index, (plan, what, minutes) in enumerate(items):
+        slots.append(Slot(plan, what, minutes, clock))
+        clock += minutes
+        if index in after:
+            name, minutes = after[index]
+            slots.append(Slot(None, name, minutes, clock))
+            clock += minutes
+    return slots
+
+
+def _exercise_label(numbers: list[int]) -> str:
+    if not numbers:
+        return "exercises"
+    word = "Exercise" if len(numbers) == 1 else "Exercises"
+    return f"{word} {', '.join(map(str, numbers))}"
+
+
+def one_day_items(plans: list[NotebookPlan]) -> list[tuple[NotebookPlan, str, int]]:
+    """The one-day path: the core sections, then the core exercises, of every notebook."""
+    items = []
+    for plan in plans:
+        optional = plan.optional_parts("section")
+        items.append((plan, "core sections" if optional else "all sections", plan.core_teaching))
+        items.append((plan, _exercise_label(plan.exercise_numbers(True)), plan.core_exercises))
+    return items
+
+
+def whole_items(plans: list[NotebookPlan]) -> list[tuple[NotebookPlan, str, int]]:
+    """Every notebook whole: all sections, then all exercises."""
+    items = []
+    for plan in plans:
+        items.append((plan, "all sections", plan.teaching))
+        items.append((plan, _exercise_label(plan.exercise_numbers(False)), plan.exercises))
+    return items
+
+
+def split_in_two(plans: list[NotebookPlan]) -> int:
+    """Index at which to cut ``plans`` (two or more) into two half days of whole notebooks.
+
+    The cut makes the longer half as short as possible (the earlier cut on a tie).
+    """
+    if len(plans) < 2:
+        raise ValueError("two half days need at least two notebooks")
+    totals = [plan.teaching + plan.exercises for plan in plans]
+    return min(
+        range(1, len(plans)),
+        key=lambda cut: (max(sum(totals[:cut]), sum(totals[cut:])), cut),
+    )
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _duration(minutes: int) -> str:
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+
+
+def _span(plans: list[NotebookPlan]) -> str:
+    if len(plans) == 1:
+        return f"notebook {plans[0].number}"
+    return f"notebooks {plans[0].number}-{plans[-1].number}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _timetable_markdown(slots: list[Slot], capacity: int, unit: str, prefix: str = "") -> list[str]:
+    teaching = sum(slot.minutes for slot in slots if slot.plan is not None)
+    spare = capacity - teaching
+    fit = f"{_duration(spare)} to spare" if spare >= 0 else f"{_duration(-spare)} too long"
+    breaks = sum(slot.minutes for slot in slots if slot.plan is None)
+    lines = [
+        f"{prefix}{_duration(teaching)} of teaching including exercises (a {unit} holds about "
+        f"{_duration(capacity)}: {fit}), {_clock(slots[0].start)}-{_clock(slots[-1].end)}"
+        + (f" including {breaks} min of breaks." if breaks else " without a break."),
+        "",
+        "| Time | Notebook | What | Min |",
+        "|---|---|---|---:|",
     ]
-    total_teaching = total_exercises = 0
-    for path in paths:
-        path = Path(path)
-        header = parse_header(nbformat.read(path, as_version=4), str(path))
-        total_teaching += header["teaching"]
-        total_exercises += header["exercises"]
-        title = header["title"].replace("|", "\\|")
-        rows.append(
-            f"| {path.name} | {title} | {header['teaching']} | {header['exercises']} "
-            f"| {total_teaching + total_exercises} |"
+    shown = None  # name each notebook on its first row only
+    for slot in slots:
+        notebook = _cell(slot.plan.title) if slot.plan and slot.plan != shown else ""
+        shown = slot.plan or shown
+        what = slot.what if slot.plan else f"*{slot.what}*"
+        lines.append(
+            f"| {_clock(slot.start)}-{_clock(slot.end)} | {notebook} | {what} | {slot.minutes} |"
         )
-    total = total_teaching + total_exercises
-    rows.append(f"| **Total** | | {total_teaching} | {total_exercises} | {total} |")
-    hours, minutes = divmod(total, 60)
-    return "\n".join(rows) + f"\n\nTotal: {total} min ({hours} h {minutes:02d} min)"
+    return lines
+
+
+def schedule_markdown(paths: list[str | os.PathLike]) -> str:
+    """The instructor's schedule for the notebooks at ``paths``, in Markdown.
+
+    Three parts: minutes per notebook with the optional sections and exercises; a one-day
+    path (the core sections and core exercises of every notebook, from 09:00, with a
+    morning break, lunch and an afternoon break); a two-half-day path (every notebook
+    whole, cut at a notebook boundary into two halves of about equal length, each from
+    09:00 with one break). Each timetable says how its teaching time compares with a day
+    of ``DAY_MINUTES`` or a half day of ``HALF_DAY_MINUTES``.
+    """
+    plans = read_plans(paths)
+    lines = [
+        "### Minutes per notebook",
+        "",
+        "| Notebook | Teaching | of which core | Exercises | of which core |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for plan in plans:
+        lines.append(
+            f"| {_cell(plan.title)} | {plan.teaching} | {plan.core_teaching} "
+            f"| {plan.exercises} | {plan.core_exercises} |"
+        )
+    sums = [
+        sum(getattr(plan, key) for plan in plans)
+        for key in ("teaching", "core_teaching", "exercises", "core_exercises")
+    ]
+    lines.append("| **Total** | " + " | ".join(map(str, sums)) + " |")
+    lines.append("")
+    optional_lines = []
+    for plan in plans:
+        sections = [f'"{part.title}"' for part in plan.optional_parts("section")]
+        exercises = [part.title for part in plan.optional_parts("exercise")]
+        pieces = []
+        if sections:
+            pieces.append(("section " if len(sections) == 1 else "sections ") + ", ".join(sections))
+        if exercises:
+            pieces.append(", ".join(exercises))
+        if pieces:
+            optional_lines.append(f"- {_cell(plan.title)}: {'; '.join(pieces)}")
+    if optional_lines:
+        lines += ["Optional deep dives, left out of the one-day path:", "", *optional_lines]
+        lines.append("- every other section and exercise is core")
+    else:
+        lines.append("No section or exercise is marked optional: everything is core.")
+
+    lines += ["", f"### One day: the core of {_span(plans)}", ""]
+    lines += _timetable_markdown(timetable(one_day_items(plans), DAY_BREAKS), DAY_MINUTES, "day")
+
+    lines += ["", f"### Two half days: {_span(plans)} whole", ""]
+    if len(plans) < 2:
+        lines.append("Two half days need at least two notebooks.")
+    else:
+        cut = split_in_two(plans)
+        for day, half in enumerate((plans[:cut], plans[cut:]), start=1):
+            items = whole_items(half)
+            total = sum(minutes for _, _, minutes in items)
+            slots = timetable(items, ((*HALF_DAY_BREAK, total // 2),))
+            prefix = f"Half day {day}, {_span(half)}: "
+            lines += [*_timetable_markdown(slots, HALF_DAY_MINUTES, "half day", prefix), ""]
+        lines.pop()
+    return "\n".join(lines)
+
+
+def replace_schedule_block(text: str, block: str, name: str = "README") -> str:
+    """``text`` with what lies between ``SCHEDULE_START`` and ``SCHEDULE_END`` set to ``block``.
+
+    Raises ``ValueError`` naming ``name`` unless each marker occurs once, start before end.
+    """
+    starts, ends = text.count(SCHEDULE_START), text.count(SCHEDULE_END)
+    if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
+        raise ValueError(
+            f"{name}: needs exactly one '{SCHEDULE_START}' line followed by one "
+            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes"
+        )
+    head, rest = text.split(SCHEDULE_START)
+    _, tail = rest.split(SCHEDULE_END)
+    return f"{head}{SCHEDULE_START}\n{block}\n{SCHEDULE_END}{tail}"
+
+
+def schedule_block(text: str, name: str = "README") -> str:
+    """The schedule currently between the markers in ``text`` (as written by the tool)."""
+    replace_schedule_block(text, "", name)  # checks the markers
+    inside = text.split(SCHEDULE_START)[1].split(SCHEDULE_END)[0]
+    return inside.removeprefix("\n").removesuffix("\n")
+
+
+def update_readme(readme: str | os.PathLike, paths: list[str | os.PathLike]) -> bool:
+    """Write the schedule of ``paths`` between the markers in ``readme``; True if it changed."""
+    readme = Path(readme)
+    text = readme.read_text(encoding="utf-8")
+    new = replace_schedule_block(text, schedule_markdown(paths), str(readme))
+    if new != text:
+        write_text_atomic(new, readme)
+    return new != text
 
 
 # --------------------------------------------------------------------------- command line
@@ -378,7 +796,12 @@ def _cmd_student(args: argparse.Namespace) -> int:
 
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
-    print(schedule_markdown(args.notebooks))
+    if args.update_readme is None:
+        print(schedule_markdown(args.notebooks))
+    elif update_readme(args.update_readme, args.notebooks):
+        print(f"updated the schedule in {args.update_readme}")
+    else:
+        print(f"the schedule in {args.update_readme} is up to date")
     return 0
 
 
@@ -404,8 +827,17 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("dest_dir", metavar="DEST_DIR")
     student.set_defaults(func=_cmd_student)
 
-    schedule = commands.add_parser("schedule", help="print the teaching schedule (Markdown)")
+    schedule = commands.add_parser(
+        "schedule",
+        help="print the teaching schedule (Markdown): minutes, a one-day and a two-half-day path",
+    )
     schedule.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    schedule.add_argument(
+        "--update-readme",
+        metavar="README",
+        help=f"write the schedule between the '{SCHEDULE_START}' and '{SCHEDULE_END}' lines "
+        "of this file instead of printing it",
+    )
     schedule.set_defaults(func=_cmd_schedule)
     return parser
 
