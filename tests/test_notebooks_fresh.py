@@ -27,6 +27,7 @@ NEXT_RE = re.compile(r"^##\s+What comes next\b", re.IGNORECASE)
 HEADING_RE = re.compile(r"^#{1,6}\s")
 BULLET_RE = re.compile(r"^[-*+]\s+\S")
 EXERCISE_RE = re.compile(r"^###\s+Exercise\b", re.IGNORECASE)
+NOTATION_LINK_RE = re.compile(r"\[[^\]]+\]\(NOTATION\.md\)")
 
 
 def markdown_lines(nb):
@@ -94,6 +95,13 @@ def student_copy_problems(nb, name: str) -> list[str]:
     return ["student copy still contains 'BEGIN SOLUTION'"] if "BEGIN SOLUTION" in text else []
 
 
+def notation_link_problems(nb) -> list[str]:
+    """A markdown cell links to the table of symbols, e.g. ``[notation](NOTATION.md)``."""
+    if any(NOTATION_LINK_RE.search(line) for _, line in markdown_lines(nb)):
+        return []
+    return ["no link to the table of symbols; add '[notation](NOTATION.md)' to the header cell"]
+
+
 def error_output_problems(nb) -> list[str]:
     return [
         f"cell {number}: stored output is an error ({output.get('ename')}); fix the cell "
@@ -142,6 +150,12 @@ def test_student_copy_has_no_solutions(path):
 
 
 @notebooks
+def test_links_to_the_notation_table(path):
+    assert (NOTEBOOK_DIR / "NOTATION.md").is_file(), "notebooks/NOTATION.md is missing"
+    assert notation_link_problems(read(path)) == [], path.name
+
+
+@notebooks
 def test_no_error_outputs(path):
     assert error_output_problems(read(path)) == [], path.name
 
@@ -149,21 +163,25 @@ def test_no_error_outputs(path):
 # --------------------------------------------------------------------------- the checks
 
 
-def executed_code_cell(source: str, count: int):
-    cell = new_code_cell(source, execution_count=count)
-    cell.metadata["vae_tutorial"] = {"source_sha256": nt.source_sha256(source)}
+def executed_code_cell(source: str, count: int, outputs=()):
+    cell = new_code_cell(source, execution_count=count, outputs=list(outputs))
+    cell.metadata["vae_tutorial"] = {
+        "source_sha256": nt.source_sha256(source),
+        "outputs_sha256": nt.outputs_sha256(cell.outputs),
+    }
     return cell
 
 
 def valid_notebook():
     """A small notebook that passes every check (cells numbered in the comments)."""
-    shown = executed_code_cell("double(2)", 3)
-    shown.outputs = [new_output("execute_result", data={"text/plain": "4"}, execution_count=3)]
+    result = new_output("execute_result", data={"text/plain": "4"}, execution_count=3)
+    shown = executed_code_cell("double(2)", 3, [result])
     return new_notebook(
         cells=[
             new_markdown_cell(  # 1
                 "# 01 · Autoencoders: squeezing digits\n\n"
-                "**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** Python"
+                "**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** Python\n\n"
+                "Symbols: see the [notation](NOTATION.md)."
             ),
             executed_code_cell("import numpy as np", 1),  # 2
             new_markdown_cell("### Exercise 1 · Double it"),  # 3
@@ -187,12 +205,33 @@ def run_all_checks(path: Path):
     test_exercises_have_solutions(path)
     test_student_copy_has_no_solutions(path)
     test_no_error_outputs(path)
+    assert notation_link_problems(read(path)) == []
 
 
 def test_checks_accept_a_valid_notebook(tmp_path):
     path = tmp_path / "01_valid.ipynb"
     nbformat.write(valid_notebook(), path)
     run_all_checks(path)
+
+
+def test_freshness_check_catches_a_deleted_figure():
+    nb = valid_notebook()
+    nb.cells[4].outputs = []  # the output of `double(2)`; its execution count stays 3
+    assert nt.freshness_problems(nb) == [
+        "cell 5: stored outputs differ from those its execution produced (an output deleted, "
+        "added or edited since); run `make execute`"
+    ]
+
+
+def test_notation_link_check():
+    nb = valid_notebook()
+    header = nb.cells[0]
+    for text in ("[notation](NOTATION.md)", "the [table of symbols](NOTATION.md)"):
+        header.source = f"# 01 · Title\n\nSee {text}."
+        assert notation_link_problems(nb) == []
+    for text in ("notation", "[notation](notation.md)", "[notation](NOTATION.md#x)"):
+        header.source = f"# 01 · Title\n\nSee {text}."
+        assert "no link to the table of symbols" in notation_link_problems(nb)[0]
 
 
 def test_key_points_check_rejects_bad_sections():
