@@ -120,12 +120,10 @@ def shuffled_batches(x_train, args):
     """The bare row's input: every image once per epoch, reshuffled, last batch partial."""
     import tensorflow as tf
 
-    return (
-        tf.data.Dataset.from_tensor_slices(x_train)
-        .shuffle(len(x_train), seed=args.seed, reshuffle_each_iteration=True)
-        .batch(args.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    return (tf.data.Dataset.from_tensor_slices(x_train)
+            .shuffle(len(x_train), seed=args.seed, reshuffle_each_iteration=True)
+            .batch(args.batch_size)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def train_package(args, x_train) -> tuple:
@@ -143,25 +141,15 @@ def train_package(args, x_train) -> tuple:
             clock.stop()
 
     model = build_vae(args.latent_dim, (args.hidden,), binarization="dynamic", seed=args.seed)
-    spe = (
-        {}
-        if args.steps_per_execution is None
-        else {"steps_per_execution": args.steps_per_execution}
-    )
+    spe = {} if args.steps_per_execution is None else {
+        "steps_per_execution": args.steps_per_execution}
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate), **spe)
     if args.fit_dataset:  # a tf.data pipeline instead of Keras' own array pipeline
-        history = model.fit(
-            shuffled_batches(x_train, args), epochs=args.epochs, verbose=0, callbacks=[EpochTimer()]
-        )
+        history = model.fit(shuffled_batches(x_train, args), epochs=args.epochs, verbose=0,
+                            callbacks=[EpochTimer()])
     else:
-        history = model.fit(
-            x_train,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            shuffle=True,
-            verbose=0,
-            callbacks=[EpochTimer()],
-        )
+        history = model.fit(x_train, epochs=args.epochs, batch_size=args.batch_size,
+                            shuffle=True, verbose=0, callbacks=[EpochTimer()])
     return model.encoder, model.decoder, clock, history.history["loss"]
 
 
@@ -187,9 +175,8 @@ def train_bare(args, x_train) -> tuple:
             z = z_mean + tf.exp(0.5 * z_log_var) * noise.normal(tf.shape(z_mean))
             logits = decoder(z, training=True)
             reconstruction = tf.reduce_sum(tf.nn.softplus(logits) - x_bin * logits, axis=-1)
-            kl = -0.5 * tf.reduce_sum(
-                1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=-1
-            )
+            kl = -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var),
+                                      axis=-1)
             loss = tf.reduce_mean(reconstruction + kl)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
@@ -253,33 +240,13 @@ def run_row(args) -> dict:
 
 def row_argv(args, row: str, output: Path) -> list[str]:
     return [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--row",
-        row,
-        "--row-output",
-        str(output),
-        "--source",
-        args.source,
-        "--epochs",
-        str(args.epochs),
-        "--latent-dim",
-        str(args.latent_dim),
-        "--hidden",
-        str(args.hidden),
-        "--batch-size",
-        str(args.batch_size),
-        "--seed",
-        str(args.seed),
-        "--learning-rate",
-        repr(args.learning_rate),
-        "--eval-samples",
-        str(args.eval_samples),
-        *(
-            []
-            if args.steps_per_execution is None
-            else ["--steps-per-execution", str(args.steps_per_execution)]
-        ),
+        sys.executable, str(Path(__file__).resolve()), "--row", row, "--row-output", str(output),
+        "--source", args.source, "--epochs", str(args.epochs),
+        "--latent-dim", str(args.latent_dim), "--hidden", str(args.hidden),
+        "--batch-size", str(args.batch_size), "--seed", str(args.seed),
+        "--learning-rate", repr(args.learning_rate), "--eval-samples", str(args.eval_samples),
+        *([] if args.steps_per_execution is None
+          else ["--steps-per-execution", str(args.steps_per_execution)]),
         *(["--fit-dataset"] if args.fit_dataset else []),
     ]
 
@@ -289,9 +256,8 @@ def run_in_subprocess(args, row: str) -> dict:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="train-vae-") as folder:
         output = Path(folder) / "row.json"
-        proc = subprocess.run(
-            row_argv(args, row, output), cwd=ROOT, env=env, capture_output=True, text=True
-        )
+        proc = subprocess.run(row_argv(args, row, output), cwd=ROOT, env=env,
+                              capture_output=True, text=True)
         if proc.returncode != 0 or not output.is_file():
             lines = (proc.stderr or proc.stdout or "no output").strip().splitlines()
             return {"row": row, "error": f"exit code {proc.returncode}: {lines[-1]}"}
@@ -303,11 +269,9 @@ def fmt(value, spec: str) -> str:
 
 
 def table(results: list[dict]) -> str:
-    header = (
-        f"{'row':<8} {'held-out -ELBO':>14} {'train -ELBO':>11} {'s/epoch':>8} "
-        f"{'CPU s/epoch':>11} {'1st epoch s':>11} {'total s':>8} {'peak MiB':>9} "
-        f"{'growth MiB':>10}"
-    )
+    header = (f"{'row':<8} {'held-out -ELBO':>14} {'train -ELBO':>11} {'s/epoch':>8} "
+              f"{'CPU s/epoch':>11} {'1st epoch s':>11} {'total s':>8} {'peak MiB':>9} "
+              f"{'growth MiB':>10}")
     lines = [header]
     for r in results:
         if "error" in r:
@@ -345,16 +309,10 @@ def summarize(results: list[dict], args) -> dict:
         "ratio": ratio,
         "cpu_ratio": ratio_of("cpu_s_per_epoch"),
         "targets": {
-            "heldout_nelbo": {
-                "target": TARGET_NELBO,
-                "value": package_nelbo,
-                "met": package_nelbo is not None and package_nelbo <= TARGET_NELBO,
-            },
-            "ratio": {
-                "target": TARGET_RATIO,
-                "value": ratio,
-                "met": ratio is not None and ratio <= TARGET_RATIO,
-            },
+            "heldout_nelbo": {"target": TARGET_NELBO, "value": package_nelbo,
+                              "met": package_nelbo is not None and package_nelbo <= TARGET_NELBO},
+            "ratio": {"target": TARGET_RATIO, "value": ratio,
+                      "met": ratio is not None and ratio <= TARGET_RATIO},
         },
     }
 
@@ -363,94 +321,54 @@ def report(summary: dict, args) -> str:
     medians, ratio, targets = summary["medians"], summary["ratio"], summary["targets"]
     lines = []
     if ratio is not None:
-        lines.append(
-            f"package/bare s/epoch: {ratio:.2f} "
-            f"({medians['package']['s_per_epoch']:.3f} / "
-            f"{medians['bare']['s_per_epoch']:.3f})"
-        )
+        lines.append(f"package/bare s/epoch: {ratio:.2f} "
+                     f"({medians['package']['s_per_epoch']:.3f} / "
+                     f"{medians['bare']['s_per_epoch']:.3f})")
     if summary["cpu_ratio"] is not None:
-        lines.append(
-            f"package/bare CPU s/epoch: {summary['cpu_ratio']:.2f} "
-            f"({medians['package']['cpu_s_per_epoch']:.3f} / "
-            f"{medians['bare']['cpu_s_per_epoch']:.3f})"
-        )
+        lines.append(f"package/bare CPU s/epoch: {summary['cpu_ratio']:.2f} "
+                     f"({medians['package']['cpu_s_per_epoch']:.3f} / "
+                     f"{medians['bare']['cpu_s_per_epoch']:.3f})")
     nelbo = targets["heldout_nelbo"]
-    where = (
-        ""
-        if (args.source == "offline" and args.epochs == 50)
-        else (" (the target is set for --source offline, 50 epochs)")
-    )
-    lines.append(
-        f"target held-out -ELBO <= {TARGET_NELBO:g} nats{where}: "
-        f"{'met' if nelbo['met'] else 'NOT met'} (package {fmt(nelbo['value'], '.2f')}"
-        + (f", bare {medians['bare']['heldout_nelbo']:.2f})" if "bare" in medians else ")")
-    )
+    where = "" if (args.source == "offline" and args.epochs == 50) else (
+        " (the target is set for --source offline, 50 epochs)")
+    lines.append(f"target held-out -ELBO <= {TARGET_NELBO:g} nats{where}: "
+                 f"{'met' if nelbo['met'] else 'NOT met'} (package {fmt(nelbo['value'], '.2f')}"
+                 + (f", bare {medians['bare']['heldout_nelbo']:.2f})" if "bare" in medians
+                    else ")"))
     if not args.skip_bare:
         speed = targets["ratio"]
-        lines.append(
-            f"target package s/epoch <= {TARGET_RATIO:g} x bare: "
-            f"{'met' if speed['met'] else 'NOT met'} ({fmt(speed['value'], '.2f')})"
-        )
+        lines.append(f"target package s/epoch <= {TARGET_RATIO:g} x bare: "
+                     f"{'met' if speed['met'] else 'NOT met'} ({fmt(speed['value'], '.2f')})")
     return "\n".join(lines)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--source",
-        choices=SOURCES,
-        default="offline",
-        help="MNIST source for load_mnist (default: offline, 4,000/1,000 images)",
-    )
+    parser.add_argument("--source", choices=SOURCES, default="offline",
+                        help="MNIST source for load_mnist (default: offline, 4,000/1,000 images)")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--latent-dim", type=int, default=20)
     parser.add_argument("--hidden", type=int, default=400, help="units of the hidden layer")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seeds weights, shuffling and training noise (not the data split)",
-    )
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seeds weights, shuffling and training noise (not the data split)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's step size")
-    parser.add_argument(
-        "--eval-samples",
-        type=int,
-        default=10,
-        help="z samples per image in the negative ELBO evaluation",
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=1,
-        help="run the rows this many times, alternating (timings are noisy)",
-    )
+    parser.add_argument("--eval-samples", type=int, default=10,
+                        help="z samples per image in the negative ELBO evaluation")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run the rows this many times, alternating (timings are noisy)")
     parser.add_argument("--skip-bare", action="store_true", help="run the package row only")
-    parser.add_argument(
-        "--steps-per-execution",
-        type=int,
-        default=None,
-        help="package row: compile(steps_per_execution=N) "
-        "(default: the package's VAE.compile default)",
-    )
-    parser.add_argument(
-        "--fit-dataset",
-        action="store_true",
-        help="package row: fit on the bare row's tf.data pipeline, not arrays",
-    )
+    parser.add_argument("--steps-per-execution", type=int, default=None,
+                        help="package row: compile(steps_per_execution=N) "
+                             "(default: the package's VAE.compile default)")
+    parser.add_argument("--fit-dataset", action="store_true",
+                        help="package row: fit on the bare row's tf.data pipeline, not arrays")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--row", choices=ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--row-output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name in (
-        "epochs",
-        "latent_dim",
-        "hidden",
-        "batch_size",
-        "eval_samples",
-        "repeats",
-        "steps_per_execution",
-    ):
+    for name in ("epochs", "latent_dim", "hidden", "batch_size", "eval_samples", "repeats",
+                 "steps_per_execution"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.learning_rate < 1:
@@ -466,56 +384,38 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     info = machine()
-    print(
-        f"{info['cpu_count']} CPUs ({info['cpus_usable']} usable), {info['platform']}, "
-        f"Python {info['python']}",
-        flush=True,
-    )
+    print(f"{info['cpu_count']} CPUs ({info['cpus_usable']} usable), {info['platform']}, "
+          f"Python {info['python']}", flush=True)
     rows = ROWS[:1] if args.skip_bare else ROWS
     results = []
     for repeat in range(args.repeats):
         for row in rows:
-            print(
-                f"  training {row} (run {repeat + 1}/{args.repeats}) ...",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f"  training {row} (run {repeat + 1}/{args.repeats}) ...", file=sys.stderr,
+                  flush=True)
             result = run_in_subprocess(args, row)
             result["repeat"] = repeat + 1
             results.append(result)
     done = next((r for r in results if "error" not in r), None)
     if done:
         print(f"TensorFlow {done['tensorflow']}, Keras {done['keras']}; data: {done['data']}")
-    print(
-        f"model: 784-{args.hidden}-{args.latent_dim} VAE, dynamic binarization, "
-        f"Adam({args.learning_rate:g}), batch {args.batch_size}, {args.epochs} epochs, "
-        f"seed {args.seed}"
-    )
+    print(f"model: 784-{args.hidden}-{args.latent_dim} VAE, dynamic binarization, "
+          f"Adam({args.learning_rate:g}), batch {args.batch_size}, {args.epochs} epochs, "
+          f"seed {args.seed}")
     if args.steps_per_execution is not None or args.fit_dataset:
-        print(
-            f"package row: steps_per_execution={args.steps_per_execution}, fit on "
-            f"{'a tf.data pipeline' if args.fit_dataset else 'arrays'}"
-        )
-    print(
-        f"-ELBO: nats per image, mean over all images x {args.eval_samples} z samples, "
-        f"binarization fixed (seed {EVAL_SEED}); s/epoch: median without epoch 1"
-    )
-    print(
-        "peak MiB: ru_maxrss of the row's process (data loading included); growth MiB: "
-        "resident memory added by training"
-    )
+        print(f"package row: steps_per_execution={args.steps_per_execution}, fit on "
+              f"{'a tf.data pipeline' if args.fit_dataset else 'arrays'}")
+    print(f"-ELBO: nats per image, mean over all images x {args.eval_samples} z samples, "
+          f"binarization fixed (seed {EVAL_SEED}); s/epoch: median without epoch 1")
+    print("peak MiB: ru_maxrss of the row's process (data loading included); growth MiB: "
+          "resident memory added by training")
     print(table(results))
     summary = summarize(results, args)
     print(report(summary, args))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         settings = {k: v for k, v in vars(args).items() if k not in ("json", "row", "row_output")}
-        args.json.write_text(
-            json.dumps(
-                {"machine": info, "settings": settings, "rows": results, **summary}, indent=2
-            )
-            + "\n"
-        )
+        args.json.write_text(json.dumps({"machine": info, "settings": settings,
+                                         "rows": results, **summary}, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 1 if any("error" in r for r in results) else 0
 
