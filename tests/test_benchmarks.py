@@ -174,25 +174,38 @@ def test_shifted_moves_and_zero_fills():
 
 
 def test_install_wraps_load_mnist_and_records_each_call(monkeypatch, offline):
-    small = MnistData(
-        offline.x_train[:40],
-        offline.y_train[:40],
-        offline.x_test[:10],
-        offline.y_test[:10],
-        source="offline",
-        description="small",
-    )
-    monkeypatch.setattr(data_module, "load_mnist", lambda *args, **kwargs: small)
+    calls = []
+
+    def fake_load_mnist(*args, **kwargs):
+        calls.append((args, kwargs))
+        return offline
+
+    monkeypatch.setattr(data_module, "load_mnist", fake_load_mnist)
     monkeypatch.setattr(stand_in, "LOADED", [])
     try:
         stand_in.install(full=True)
         data = vae_tutorial.load_mnist(flatten=True)  # the lazy export finds the wrapper
+        assert calls == [((), {"flatten": True})]
         assert data.source == "keras" and data.x_train.shape == (60_000, 28, 28)
-        expected = 1_000 * np.bincount(small.y_test, minlength=10)  # 10 images, 1,000 copies
-        assert np.array_equal(np.bincount(data.y_test, minlength=10), expected)
         assert stand_in.LOADED == [("keras", 60_000, 10_000)]
     finally:
         vae_tutorial.__dict__.pop("load_mnist", None)  # re-resolve to the restored loader
+
+
+def test_install_without_full_only_records(monkeypatch, offline):
+    monkeypatch.setattr(data_module, "load_mnist", lambda *args, **kwargs: offline)
+    monkeypatch.setattr(stand_in, "LOADED", [])
+    try:
+        stand_in.install(full=False)
+        assert vae_tutorial.load_mnist() is offline
+        assert stand_in.LOADED == [("offline", 4_000, 1_000)]
+    finally:
+        vae_tutorial.__dict__.pop("load_mnist", None)
+
+
+def test_tile_refuses_to_repeat_a_shift(offline):
+    with pytest.raises(ValueError, match="need more than 25 shifted copies"):
+        stand_in.tile(offline.x_test[:10], offline.y_test[:10], 251, np.random.default_rng(0))
 
 
 def test_install_refuses_anything_but_the_offline_subset(monkeypatch, full):
