@@ -43,24 +43,14 @@ def load_script(name: str):
     return module
 
 
+ROW_KEYS = {
+    "row", "heldout_nelbo", "heldout_reconstruction", "heldout_kl", "train_nelbo",
+    "final_train_loss", "s_per_epoch", "cpu_s_per_epoch", "first_epoch_s", "total_s",
+    "epoch_s", "epoch_cpu_s", "peak_mib", "growth_mib",
+}
+
 stand_in = load_script("full_size_mnist")
 notebooks_benchmark = load_script("notebooks")
-ROW_KEYS = {
-    "row",
-    "heldout_nelbo",
-    "heldout_reconstruction",
-    "heldout_kl",
-    "train_nelbo",
-    "final_train_loss",
-    "s_per_epoch",
-    "cpu_s_per_epoch",
-    "first_epoch_s",
-    "total_s",
-    "epoch_s",
-    "epoch_cpu_s",
-    "peak_mib",
-    "growth_mib",
-}
 
 
 def test_train_vae_benchmark_writes_both_rows(tmp_path):
@@ -68,23 +58,9 @@ def test_train_vae_benchmark_writes_both_rows(tmp_path):
     env = dict(os.environ, VAE_TUTORIAL_OFFLINE="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--epochs",
-            "2",
-            "--hidden",
-            "16",
-            "--latent-dim",
-            "2",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
+        [sys.executable, str(SCRIPT), "--epochs", "2", "--hidden", "16", "--latent-dim", "2",
+         "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "package/bare s/epoch:" in proc.stdout

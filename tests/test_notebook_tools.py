@@ -646,3 +646,13 @@ def test_import_does_not_pull_in_tensorflow_keras_or_matplotlib():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_schedule_escapes_pipes_in_titles(tmp_path):
+    (path,) = write_plans(tmp_path, ((30, 10), ("## A",)))
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace("Topic 01", "VAEs | sampling")
+    nbformat.write(nb, path)
+    out = nt.schedule_markdown([path])
+    assert "| 01 · VAEs \\| sampling | 30 | 30 | 10 | 10 |" in out
+    assert "| 09:00-09:30 | 01 · VAEs \\| sampling | all sections | 30 |" in out
