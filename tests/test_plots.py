@@ -495,3 +495,43 @@ def test_manifold_grid_bad_arguments(kwargs, error, fragment):
     with pytest.raises(error, match=re.escape(fragment)):
         manifold_grid(**kwargs)
     assert_no_figure_left()
+
+
+def test_manifold_grid_equals_a_hand_built_canvas():
+    # Notebook 06 builds this canvas by hand before it hands the job to manifold_grid.
+    from statistics import NormalDist
+
+    def decode(codes):  # a smooth, code-dependent stand-in for a decoder, in [0, 1]
+        codes = np.asarray(codes, np.float64)
+        weights = np.linspace(-1.0, 1.0, 784)
+        return 1.0 / (1.0 + np.exp(-(codes[:, :1] * weights + codes[:, 1:] * weights[::-1])))
+
+    n = 15
+    values = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, n)])
+    z1, z2 = np.meshgrid(values, values[::-1])  # row 0 = largest z_2
+    tiles = decode(np.stack([z1.ravel(), z2.ravel()], axis=1)).reshape(n, n, 28, 28)
+    canvas = tiles.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+    drawn = mosaic_of(manifold_grid(decode, n))
+    assert drawn.shape == canvas.shape == (420, 420)
+    np.testing.assert_allclose(drawn, canvas, atol=1e-6)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("n", [8, 15, 20])
+def test_manifold_grid_tiles_are_large_enough_to_read(n):
+    # At least 40 screen pixels per 28-pixel tile at the figure's dpi (issue 7: 06's
+    # 20 x 20 manifold had about 26-pixel tiles).
+    fig = manifold_grid(RecordingDecoder(), n)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    box = ax.get_window_extent()
+    assert min(box.width, box.height) / n >= 40, (box.width, box.height, fig.dpi)
+    plt.close(fig)
+
+
+def test_manifold_grid_middle_tick_of_an_odd_grid_reads_zero():
+    fig = manifold_grid(RecordingDecoder(), 15)  # the middle quantile is 0 (or -1e-17)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    assert "0.00" in labels and "-0.00" not in labels
+    plt.close(fig)

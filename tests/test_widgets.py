@@ -208,6 +208,24 @@ def test_latent_explorer_image_follows_the_sliders_along_a_path():
         assert abs(brightest[1] - (13.5 + 4 * z1)) <= 0.5
 
 
+def test_latent_explorer_sliders_do_not_send_back_values_set_from_python():
+    # With continuous_update=True, JupyterLab's slider sends back every value the kernel
+    # sets (its noUiSlider "update" event fires on programmatic moves too), rounded by its
+    # own step arithmetic (2.0 returns as 2.000000000000001). Those echoes queue behind the
+    # running cells, so after Run All both of notebook 06's explorers ended at z = (2, 2)
+    # instead of where the last cell put them (seen in headless Chromium). With False the
+    # browser only sends a value when the learner lets go of a slider.
+    explorer = LatentExplorer(blob_decode, z1=-1.0, z2=1.5)
+    for slider in (explorer.z1, explorer.z2):
+        assert slider.continuous_update is False
+        assert slider.get_state()["continuous_update"] is False  # what the browser receives
+    explorer.z1.value, explorer.z2.value = 2.0, 2.0
+    explorer.z1.value, explorer.z2.value = 0.0, 0.0  # the last values set are the ones kept
+    np.testing.assert_array_equal(explorer.code, [0.0, 0.0])
+    assert marker_position(explorer) == (0.0, 0.0)
+    assert explorer.figure.axes[0].get_title() == "decoded z = (0.00, 0.00)"
+
+
 def test_latent_explorer_observe_callbacks_are_wired_to_value_changes():
     explorer = LatentExplorer(blob_decode)
     calls = []

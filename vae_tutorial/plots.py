@@ -19,6 +19,7 @@ import numpy as np
 from .checks import as_array, check_images, check_int, check_labels, check_matrix
 
 CELL_INCHES = 0.9  # side of one image cell in a grid
+MANIFOLD_TILE_INCHES = 0.6  # side of one tile of manifold_grid's mosaic
 
 
 def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None = None,
@@ -215,6 +216,11 @@ def _standard_normal_quantiles(probabilities: np.ndarray) -> np.ndarray:
     return np.array([inverse_cdf(float(p)) for p in probabilities])
 
 
+def _tick_label(value: float) -> str:
+    """A code value with two decimals; a value that rounds to zero reads 0.00, not -0.00."""
+    return f"{round(float(value), 2) + 0.0:.2f}"
+
+
 def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0.05, 0.95),
                   title: str = "Decoded manifold", xlabel: str = "$z_1$",
                   ylabel: str = "$z_2$", ax=None):
@@ -281,7 +287,9 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
     mosaic = tiles.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
 
     if ax is None:
-        inches = min(8.0, max(3.0, 0.3 * n + 1.2))
+        # About MANIFOLD_TILE_INCHES per tile (48 pixels at 80 dpi), plus room for the axis texts:
+        # digits a room can read on a projector (15 x 15 tiles: 10.2 inches).
+        inches = max(3.0, MANIFOLD_TILE_INCHES * n + 1.2)
         fig, ax = plt.subplots(figsize=(inches, inches))
     else:
         fig = ax.figure
@@ -289,8 +297,8 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
     ax.grid(False)
     shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
     centres = (shown + 0.5) * side - 0.5
-    ax.set_xticks(centres, [f"{values[i]:.2f}" for i in shown])
-    ax.set_yticks(centres, [f"{values[n - 1 - i]:.2f}" for i in shown])
+    ax.set_xticks(centres, [_tick_label(values[i]) for i in shown])
+    ax.set_yticks(centres, [_tick_label(values[n - 1 - i]) for i in shown])
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -272,9 +272,16 @@ class LatentExplorer(_Explorer):
         self.figure = None
 
         def slider(value, name):
+            # continuous_update=False: the picture redraws when a drag ends (or on a typed
+            # value or an arrow key), not at every pixel of the drag. With True, the
+            # browser's slider also sends back every value the KERNEL sets (its "update"
+            # event fires on programmatic moves too), rounded to its own step arithmetic
+            # (2.0 comes back as 2.000000000000001); those echoes wait in the kernel's
+            # queue behind the running cells and, after Run All, overwrite the value the
+            # notebook's last cell set.
             return ipywidgets.FloatSlider(
                 value=value, min=low, max=high, step=step, description=name,
-                continuous_update=True, readout_format=".2f",
+                continuous_update=False, readout_format=".2f",
                 layout=ipywidgets.Layout(width="420px"))
 
         self.z1 = slider(z1, "z₁")
