@@ -461,6 +461,23 @@ def test_sampling_shape_and_seeded_repeatability():
     assert not np.allclose(first, other_seed)
 
 
+def test_sampling_equals_the_trick_written_by_hand():
+    """Notebook 04 writes z = z_mean + exp(0.5 * z_log_var) * eps with keras.random.normal and
+    a SeedGenerator; the layer with the same seed returns the very same codes."""
+    mean, log_var = sampling_inputs()
+
+    def sample_z(z_mean, z_log_var, seed_generator):
+        eps = keras.random.normal(keras.ops.shape(z_mean), dtype=z_mean.dtype,
+                                  seed=seed_generator)
+        return z_mean + keras.ops.exp(0.5 * z_log_var) * eps
+
+    mean_t, log_var_t = tf.constant(mean), tf.constant(log_var)
+    by_hand = to_numpy(sample_z(mean_t, log_var_t, keras.random.SeedGenerator(7)))
+    layer = Sampling(seed=7)
+    np.testing.assert_array_equal(to_numpy(layer([mean_t, log_var_t])), by_hand)
+    assert not np.allclose(to_numpy(layer([mean_t, log_var_t])), by_hand)  # new noise
+
+
 def test_sampling_moments_match_the_parameters():
     n = 200_000
     z_mean = np.array([0.0, 2.5, -1.0], np.float32)

@@ -20,6 +20,7 @@ import ipywidgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import traitlets  # noqa: E402
 
 from vae_tutorial.probability import kl_univariate_gaussians  # noqa: E402
 from vae_tutorial.widgets import KLExplorer, LatentExplorer  # noqa: E402
@@ -42,11 +43,12 @@ def test_layout_and_initial_state():
     assert isinstance(explorer.widget, ipywidgets.VBox)
     assert list(explorer.widget.children) == [
         explorer.mu, explorer.sigma, explorer.kl_label, explorer.output]
-    assert isinstance(explorer.mu, ipywidgets.FloatSlider)
-    assert isinstance(explorer.sigma, ipywidgets.FloatLogSlider)
-    assert (explorer.mu.min, explorer.mu.max) == (-4.0, 4.0)
-    assert 10 ** explorer.sigma.min == pytest.approx(0.1)
-    assert 10 ** explorer.sigma.max == pytest.approx(3.0)
+    for slider in (explorer.mu, explorer.sigma):
+        assert isinstance(slider, ipywidgets.SelectionSlider)
+        assert slider.continuous_update
+    assert (explorer.mu_values[0], explorer.mu_values[-1]) == (-4.0, 4.0)
+    assert (explorer.sigma_values[0], explorer.sigma_values[-1]) == (0.1, 3.0)
+    assert (explorer.mu.value, explorer.sigma.value) == (1.0, 0.5)
     # Drawn at once, before any slider moves.
     expected = kl_univariate_gaussians(1.0, 0.5, 0.0, 1.0)
     assert explorer.kl == pytest.approx(float(expected), rel=1e-12)
@@ -112,6 +114,80 @@ def test_plotted_density_of_q_matches_the_sliders():
     x, y = q_line.get_data()
     assert x[np.argmax(y)] == pytest.approx(1.5, abs=0.05)
     assert y.max() == pytest.approx(1.0 / (0.4 * math.sqrt(2 * math.pi)), rel=1e-3)
+
+
+def test_slider_grids_are_exact_decimals():
+    explorer = KLExplorer()
+    mu, sigma = np.array(explorer.mu_values), np.array(explorer.sigma_values)
+    # the mean: every multiple of 0.05 from -4 to 4, each the float nearest to its decimal
+    assert len(mu) == 161 and np.all(np.diff(mu) > 0)
+    assert [float(f"{v:.2f}") for v in mu] == list(mu)
+    np.testing.assert_allclose(np.diff(mu), 0.05, rtol=1e-9)
+    # the standard deviation: every two-significant-digit number from 0.1 to 3
+    assert len(sigma) == 90 + 21 and np.all(np.diff(sigma) > 0)
+    assert [float(f"{v:.2g}") for v in sigma] == list(sigma)
+    relative_step = np.diff(sigma) / sigma[:-1]
+    assert 0.01 < relative_step.min() < 0.0102 and relative_step.max() < 0.1 + 1e-9
+    assert [o[1] for o in explorer.sigma.options] == list(sigma)
+    assert explorer.sigma.options[list(sigma).index(0.5)][0] == "0.50"  # the readout
+
+
+def test_grids_hold_the_range_ends_and_off_grid_starting_values():
+    explorer = KLExplorer(mu=0.123, sigma=0.1234, mu_range=(-1.01, 2.0),
+                          sigma_range=(0.05, 7.0))
+    assert explorer.mu_values[0] == -1.01 and explorer.mu_values[1] == -1.0
+    assert 0.123 in explorer.mu_values and explorer.mu_values[-1] == 2.0
+    assert (explorer.sigma_values[0], explorer.sigma_values[-1]) == (0.05, 7.0)
+    assert 0.1234 in explorer.sigma_values and 0.051 in explorer.sigma_values
+    assert explorer.sigma.label == "0.1234"
+    assert explorer.kl == float(kl_univariate_gaussians(0.123, 0.1234, 0.0, 1.0))
+
+
+def test_the_browser_syncs_an_integer_position_not_a_float():
+    """A browser moves a SelectionSlider by its index, so it cannot round the value.
+
+    (A FloatLogSlider with step 0.01 came back from JupyterLab as 0.501 for a sigma set to
+    0.5, and the live label read KL 0.8164 under a printed 0.8181.)
+    """
+    explorer = KLExplorer(mu=1.0, sigma=0.5)
+    for slider in (explorer.mu, explorer.sigma):
+        state = slider.get_state()
+        assert "value" not in state and isinstance(state["index"], int)
+    sigma_index = explorer.sigma.index
+    # what a browser sends when the handle moves one step to the right, then back
+    explorer.sigma.set_state({"index": sigma_index + 1})
+    assert explorer.sigma.value == 0.51
+    assert f"{float(kl_univariate_gaussians(1.0, 0.51, 0.0, 1.0)):.4f} nats" in (
+        explorer.kl_label.value)
+    explorer.sigma.set_state({"index": sigma_index})
+    assert explorer.sigma.value == 0.5
+
+
+def test_notebook_03_values_are_exact_and_label_matches_the_printed_kl():
+    """The settings notebook 03 uses give exactly the KL it prints (0.8181 nats at the start)."""
+    explorer = KLExplorer(mu_p=0.0, sigma_p=1.0, mu=1.0, sigma=0.5)
+    assert f"{explorer.kl:.4f}" == "0.8181"
+    assert "KL(q ‖ p) = 0.8181 nats" in explorer.kl_label.value
+    label_before, plot_before = explorer.kl_label.value, explorer.output.outputs
+    for mu, sigma in [(-2.0, 0.5), (0.0, 1.0), (3.0, 2.0), (1.5, 1.0), (0.0, 0.3),
+                      (0.0, 2.5), (1.0, 0.5)]:
+        explorer.mu.value, explorer.sigma.value = mu, sigma
+        assert (explorer.mu.value, explorer.sigma.value) == (mu, sigma)  # exactly
+        assert explorer.kl == float(kl_univariate_gaussians(mu, sigma, 0.0, 1.0))
+        assert f"{explorer.kl:.4f} nats" in explorer.kl_label.value
+        if (mu, sigma) != (1.0, 0.5):
+            assert explorer.kl_label.value != label_before
+            assert explorer.output.outputs != plot_before
+    assert explorer.kl_label.value == label_before  # back to the starting view
+
+
+def test_a_value_off_the_grid_is_refused():
+    explorer = KLExplorer()
+    with pytest.raises(traitlets.TraitError):
+        explorer.sigma.value = 0.505
+    with pytest.raises(traitlets.TraitError):
+        explorer.mu.value = 0.01
+    assert (explorer.mu.value, explorer.sigma.value) == (0.0, 1.0)
 
 
 def test_kl_is_read_only():

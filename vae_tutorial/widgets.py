@@ -98,8 +98,17 @@ class KLExplorer(_Explorer):
     mu_range:
         (low, high) of the mean slider, low < high.
     sigma_range:
-        (low, high) of the standard-deviation slider, 0 < low < high. The slider moves in
-        equal steps of log10(sigma), so small sigmas get as much room as large ones.
+        (low, high) of the standard-deviation slider, 0 < low < high.
+
+    The sliders take exact values from fixed grids: the mean moves in steps of 0.05 (the
+    multiples of 0.05 inside ``mu_range``), the standard deviation over every number with
+    two significant digits inside ``sigma_range`` (0.10, 0.11, ..., 0.99, 1.0, 1.1, ...: 1%
+    to 10% apart, so small sigmas get room). Both grids also hold the range's ends and the
+    starting values. They are ``ipywidgets.SelectionSlider``s: the browser sends back the
+    position (an integer), never a float of its own, so a value set from Python (0.5,
+    say) is the value the browser shows and the KL is computed from; a float slider
+    snaps to its own grid in the browser and echoes a slightly different number back
+    (a log slider with step 0.01 turns 0.5 into 0.501).
 
     Attributes
     ----------
@@ -107,6 +116,10 @@ class KLExplorer(_Explorer):
         The ``ipywidgets.VBox`` to display (the last expression of a cell, or ``display``).
     mu, sigma:
         The two sliders; setting ``.value`` from Python redraws, like moving them does.
+        The value must be one of the slider's grid values (``.options``; ``mu_values`` and
+        ``sigma_values`` list them), else ipywidgets raises a ``TraitError``.
+    mu_values, sigma_values:
+        The sliders' grids, tuples of floats in increasing order.
     kl_label:
         The ``ipywidgets.HTML`` line showing KL(q || p) and KL(p || q) in nats.
     output:
@@ -138,15 +151,10 @@ class KLExplorer(_Explorer):
                               max(mu_high, self.mu_p + reach) + 1.0, 801)
         self._p = _normal_density(self._x, self.mu_p, self.sigma_p)
 
-        self.mu = ipywidgets.FloatSlider(
-            value=mu, min=mu_low, max=mu_high, step=0.05, description="μ (mean of q)",
-            continuous_update=True, readout_format=".2f", style={"description_width": "initial"},
-            layout=ipywidgets.Layout(width="420px"))
-        self.sigma = ipywidgets.FloatLogSlider(
-            value=sigma, base=10, min=math.log10(sigma_low), max=math.log10(sigma_high),
-            step=0.01, description="σ (std of q)", continuous_update=True,
-            readout_format=".3f", style={"description_width": "initial"},
-            layout=ipywidgets.Layout(width="420px"))
+        self.mu_values = self._mean_grid(mu_low, mu_high, mu)
+        self.sigma_values = self._std_grid(sigma_low, sigma_high, sigma)
+        self.mu = self._grid_slider(self.mu_values, mu, "μ (mean of q)")
+        self.sigma = self._grid_slider(self.sigma_values, sigma, "σ (std of q)")
         self.kl_label = ipywidgets.HTML()
         self.output = ipywidgets.Output(layout=ipywidgets.Layout(min_height="300px"))
         self.widget = ipywidgets.VBox([self.mu, self.sigma, self.kl_label, self.output])
@@ -155,6 +163,36 @@ class KLExplorer(_Explorer):
         self.mu.observe(self._on_change, names="value")
         self.sigma.observe(self._on_change, names="value")
         self.update()
+
+    # ------------------------------------------------------------------ sliders
+
+    MU_STEP = 0.05
+
+    @classmethod
+    def _mean_grid(cls, low: float, high: float, start: float) -> tuple[float, ...]:
+        """The multiples of MU_STEP in [low, high], as exact decimals, plus the ends and start."""
+        first, last = math.ceil(low / cls.MU_STEP - 1e-9), math.floor(high / cls.MU_STEP + 1e-9)
+        # float("35e-2") is the float nearest to 0.35, the same number as the literal 0.35
+        values = {float(f"{k * 5}e-2") for k in range(first, last + 1)}
+        return tuple(sorted(v for v in values | {low, high, start} if low <= v <= high))
+
+    @staticmethod
+    def _std_grid(low: float, high: float, start: float) -> tuple[float, ...]:
+        """Every number with two significant digits in [low, high], plus the ends and start."""
+        values = {low, high, start}
+        for exponent in range(math.floor(math.log10(low)) - 1, math.floor(math.log10(high)) + 1):
+            values.update(float(f"{mantissa}e{exponent}") for mantissa in range(10, 100))
+        return tuple(sorted(v for v in values if low <= v <= high))
+
+    @staticmethod
+    def _grid_slider(values, value: float, description: str) -> ipywidgets.SelectionSlider:
+        def label(v: float) -> str:
+            return f"{v:.2f}" if float(f"{v:.2f}") == v else f"{v:.4g}"
+
+        return ipywidgets.SelectionSlider(
+            options=[(label(v), v) for v in values], value=value, description=description,
+            continuous_update=True, style={"description_width": "initial"},
+            layout=ipywidgets.Layout(width="420px"))
 
     # ------------------------------------------------------------------ values
 
