@@ -3,13 +3,15 @@
 #   make test   lint, unit tests and nbval over every notebook (offline data)
 # Both create a local virtual environment in .venv on first use and reuse it afterwards;
 # it is rebuilt when pyproject.toml changes.
+# CI also runs `make test-lowest`: the unit tests with the lowest versions pyproject.toml
+# allows (.ci/lowest-constraints.txt), in .venv-lowest.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test lint execute student benchmark clean
+.PHONY: lab test test-lowest lint execute student benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +30,25 @@ test: $(STAMP)
 	rm -rf $(TEST_CACHE)
 	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The other end of the ranges: the lowest allowed versions of every dependency, pinned in
+# LOWEST (the tests check that they are pyproject's lower bounds). Unit tests only; a
+# skipped test fails the run (a test that needs newer versions means a bound is wrong).
+LOWEST := .ci/lowest-constraints.txt
+LOWEST_VENV ?= .venv-lowest
+LOWEST_STAMP := $(LOWEST_VENV)/.installed
+
+$(LOWEST_STAMP): pyproject.toml $(LOWEST)
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --upgrade pip
+	$(LOWEST_VENV)/bin/python -m pip install -c $(LOWEST) -e ".[test]"
+	touch $(LOWEST_STAMP)
+
+test-lowest: $(LOWEST_STAMP)
+	rm -rf $(TEST_CACHE)
+	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) PYTHONPATH=.ci \
+		$(LOWEST_VENV)/bin/python -m pytest tests -p no_skips $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks
 
@@ -43,4 +64,4 @@ benchmark: $(STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py
 
 clean:
-	rm -rf $(VENV) student .pytest_cache .ruff_cache .test-cache
+	rm -rf $(VENV) $(LOWEST_VENV) student .pytest_cache .ruff_cache .test-cache

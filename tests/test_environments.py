@@ -1,9 +1,10 @@
-"""The three dependency lists agree, and Binder builds from binder/ (no network, no Docker).
+"""The dependency lists agree, and Binder builds from binder/ (no network, no Docker).
 
 pyproject.toml is the source of truth; environment.yml (conda users) and
 binder/environment.yml (mybinder.org / repo2docker) must list the same packages with the
-same version bounds. The repo2docker test renders the Dockerfile with ``--no-build``, which
-needs neither a Docker daemon nor the network.
+same version bounds, and .ci/lowest-constraints.txt (`make test-lowest`) must pin each
+dependency to exactly its lower bound. The repo2docker test renders the Dockerfile with
+``--no-build``, which needs neither a Docker daemon nor the network.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 import yaml  # PyYAML: required by jupyter-events, which jupyterlab pulls in
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 try:
     import tomllib
@@ -31,6 +33,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 ROOT_ENV = ROOT / "environment.yml"
 BINDER_ENV = ROOT / "binder" / "environment.yml"
 POST_BUILD = ROOT / "binder" / "postBuild"
+LOWEST = ROOT / ".ci" / "lowest-constraints.txt"
 EDITABLE_SELF = "-e ."
 # Installed through the pip section: conda-forge TensorFlow builds lag behind PyPI.
 PIP_ONLY = {"tensorflow", "keras"}
@@ -105,6 +108,35 @@ def test_environment_matches_pyproject(pyproject, path):
         if expected.get(name) != listed.get(name)
     }
     assert not drift, f"{label} drifted from pyproject.toml: {drift}"
+
+
+def lower_bound(name: str, bounds: SpecifierSet) -> Version:
+    lower = [spec for spec in bounds if spec.operator == ">="]
+    assert len(lower) == 1, f"pyproject.toml: {name} needs exactly one lower bound '>=x'"
+    return Version(lower[0].version)
+
+
+def test_lowest_constraints_pin_every_lower_bound(pyproject):
+    """`make test-lowest` tests what pyproject promises: each dependency (and test tool) at
+    exactly its lower bound, which must therefore be a released version (2.16.1, not 2.16)."""
+    project = pyproject["project"]
+    specs = project["dependencies"] + project["optional-dependencies"]["test"]
+    wanted = {name: lower_bound(name, bounds)
+              for name, bounds in (parse(spec, "pyproject.toml") for spec in specs)}
+    pinned = {}
+    for line in LOWEST.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, bounds = parse(line, LOWEST.name)
+            (spec,) = bounds
+            assert spec.operator == "==", f"{LOWEST.name}: pin {name} with ==, not {spec}"
+            pinned[name] = Version(spec.version)
+    # Versions compare as pip does (3.8 == 3.8.0); tensorflow 2.16.0 was never released, so
+    # its bound must name the release that the pin installs, 2.16.1.
+    drift = {name: {"pyproject.toml": str(wanted.get(name, "-")),
+                    LOWEST.name: str(pinned.get(name, "-"))}
+             for name in sorted(set(wanted) | set(pinned)) if wanted.get(name) != pinned.get(name)}
+    assert not drift, f"{LOWEST.name} must pin exactly pyproject.toml's lower bounds: {drift}"
 
 
 def test_only_root_environment_installs_the_package_editable():

