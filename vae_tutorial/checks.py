@@ -7,7 +7,9 @@ TensorFlow traceback to find a bad array. Introduced with notebook 01.
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -133,3 +135,55 @@ def check_choice(value, name: str, options) -> str:
         valid = ", ".join(repr(o) for o in options)
         raise ValueError(f"unknown {name} {value!r}; choose one of {valid}.")
     return value
+
+
+def check_number(value, name: str) -> float:
+    """Return ``value`` as a finite Python float (numpy scalars accepted), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {value!r}.")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return number
+
+
+def check_range(value, name: str, *, positive: bool = False) -> tuple[float, float]:
+    """Return ``value`` as a (low, high) pair of finite floats with low < high.
+
+    With ``positive`` the low end must be > 0 (a range of standard deviations).
+    """
+    try:
+        low, high = value
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a pair (low, high); got {value!r}.") from exc
+    low, high = check_number(low, f"{name}[0]"), check_number(high, f"{name}[1]")
+    if not low < high:
+        raise ValueError(f"{name} must satisfy low < high; got ({low:g}, {high:g}).")
+    if positive and low <= 0:
+        raise ValueError(
+            f"{name} must hold positive standard deviations; got a low end of {low:g}.")
+    return low, high
+
+
+def check_units(hidden_units, name: str = "hidden_units") -> tuple[int, ...]:
+    """Return a sequence of layer widths as a tuple of positive ints (``()``: no hidden layer)."""
+    if isinstance(hidden_units, (str, bytes)) or not isinstance(hidden_units, Sequence):
+        example = (f"({hidden_units},)" if isinstance(hidden_units, numbers.Integral)
+                   and not isinstance(hidden_units, bool) else "(256,)")
+        raise ValueError(f"{name} must be a sequence of positive ints such as {example}, or () "
+                         f"for none; got {hidden_units!r}.")
+    return tuple(check_int(h, f"{name}[{i}]") for i, h in enumerate(hidden_units))
+
+
+def check_activation(activation, name: str = "activation"):
+    """Raise unless ``activation`` is a Keras activation (a name or a function) or None."""
+    if activation is None:
+        return None
+    import keras  # here, so that importing this module does not start TensorFlow
+
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"unknown {name} {activation!r}; use a Keras name such as 'relu', "
+                         "'tanh' or 'sigmoid', or None for a linear model.") from exc
+    return activation
