@@ -496,7 +496,7 @@ def test_compile_has_the_loss_built_in_and_batches_steps():
     assert model.steps_per_execution == 1
 
 
-# --------------------------------------------------------------------------- issue 8: guarded, repeatable
+# ------------------------------------------------------------------ issue 8: guarded, repeatable
 
 
 BAD_BATCHES = {

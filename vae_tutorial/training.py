@@ -66,24 +66,17 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     ``evaluate`` (a loaded model's optimizer starts afresh if you train it further), and
     gives the same ``evaluate`` numbers as the model it was trained as.
 
-    Parameters
-    ----------
-    name:
-        A short file-name-safe label (for example ``"vae-05"``).
-    build:
-        A function with no arguments returning an uncompiled :class:`VAE` (for example
-        ``lambda: build_vae(seed=0)``); it is called every time, to compute the key, so
-        pass the function, not a model it built.
-    data:
-        What :func:`~vae_tutorial.data.load_mnist` returned: trained on ``data.x_train``,
-        validated on ``data.x_test``.
-    epochs, batch_size, learning_rate:
-        Training settings (Adam); part of the key.
-    cache_dir:
-        Folder for the cache; default ``<vae_tutorial.data.cache_dir()>/models``.
+    ``name`` is a short file-name-safe label (for example ``"vae-05"``). ``build`` is a
+    function with no arguments returning an uncompiled :class:`VAE` (for example
+    ``lambda: build_vae(seed=0)``); it is called every time, to compute the key, so pass
+    the function, not a model it built. ``data`` is what :func:`~vae_tutorial.data.load_mnist`
+    returned: trained on ``data.x_train``, validated on ``data.x_test``. ``epochs``,
+    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key. ``cache_dir`` is the
+    cache's folder; default ``<vae_tutorial.data.cache_dir()>/models``.
 
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
     twins, nats per image) to its per-epoch values, whether trained now or loaded.
+    Introduced in notebook 05.
     """
     if (not isinstance(name, str) or not name or any(ch in name for ch in "/\\")
             or name.startswith(".")):
