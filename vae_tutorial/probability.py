@@ -207,7 +207,8 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
             )
     _check_same_shape({n: a.shape for n, a in arrays.items() if a.ndim})
     mq, sq, mp, sp = arrays.values()
-    return np.log(sp / sq) + 0.5 * ((sq / sp) ** 2 + ((mq - mp) / sp) ** 2) - 0.5
+    with np.errstate(over="ignore"):  # inf is the right answer when the KL exceeds 1.8e308
+        return np.log(sp / sq) + 0.5 * ((sq / sp) ** 2 + ((mq - mp) / sp) ** 2) - 0.5
 
 
 # --------------------------------------------------------------------------- Bernoulli, ELBO
