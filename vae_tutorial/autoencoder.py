@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import keras
 
 from .checks import IMAGE_PIXELS, check_activation, check_int, check_units
-from .probability import bernoulli_log_likelihood
 
 
 def dense_stack(x, hidden_units: Sequence[int], heads: dict[str, int], *, activation,
@@ -76,7 +75,9 @@ def reconstruction_bce(x, logits):
 
     ``x``: targets in [0, 1], shape (N, D); ``logits``: shape (N, D). Returns shape (N,):
     the cross-entropy summed over the D pixels (not averaged), so with Keras' default
-    reduction a model's loss reads in nats per image. It is ``-bernoulli_log_likelihood``
-    (notebook 02), stable for any logit. Introduced in notebook 01.
+    reduction a model's loss reads in nats per image. Stable for any logit; the same
+    value as ``-bernoulli_log_likelihood(x, logits)`` (notebook 02). Introduced in
+    notebook 01.
     """
-    return -bernoulli_log_likelihood(x, logits)
+    per_pixel_mean = keras.losses.binary_crossentropy(x, logits, from_logits=True)
+    return per_pixel_mean * keras.ops.cast(keras.ops.shape(logits)[-1], per_pixel_mean.dtype)
