@@ -29,6 +29,8 @@ def atomic_write(path: str | os.PathLike):
     tmp = Path(tmp)
     try:
         yield tmp
+        with open(tmp, "r+b") as handle:  # on disk before the rename, so a crash cannot
+            os.fsync(handle.fileno())      # leave the new name pointing at missing data
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
