@@ -79,6 +79,37 @@ def check_images(images, name: str = "images", *, allow_single: bool = False) ->
     return array.astype(np.float32, copy=False)
 
 
+BAD_BATCH = ("holds a batch with values outside [0, 1] or NaN: images must be floats in "
+             "[0, 1]. Scale 0-255 pixels with dataset.map(lambda x: x / 255) and remove NaN.")
+
+
+def check_image_batches(dataset, name: str = "images"):
+    """Check a ``tf.data.Dataset`` of image batches: dtype and shape now, values as they stream.
+
+    Batches (or the first part of tuple elements) must be floats of shape (B, 28, 28) or
+    (B, 784). Returns the dataset of image batches, each passed on once its values are
+    found in [0, 1] (one comparison per pixel, in-graph); a bad batch stops the iteration
+    with a TensorFlow ``InvalidArgumentError`` whose message holds ``f"{name} {BAD_BATCH}"``.
+    """
+    import tensorflow as tf  # here, so that importing this module does not start TensorFlow
+
+    spec = dataset.element_spec[0] if isinstance(dataset.element_spec, tuple) else (
+        dataset.element_spec)
+    if not spec.dtype.is_floating:
+        raise TypeError(f"{name} must hold floats in [0, 1]; its batches have dtype "
+                        f"{spec.dtype.name}. Map them with lambda x: tf.cast(x, 'float32') / 255.")
+    if tuple(spec.shape[1:]) not in ((IMAGE_PIXELS,), (IMAGE_SIDE, IMAGE_SIDE)):
+        raise ValueError(f"{name} must yield batches of shape (B, 28, 28) or (B, 784); its "
+                         f"batches have shape {tuple(spec.shape)}.")
+
+    def checked(images):
+        in_range = tf.reduce_all((images >= 0) & (images <= 1))  # False for NaN
+        with tf.control_dependencies([tf.debugging.Assert(in_range, [f"{name} {BAD_BATCH}"])]):
+            return tf.identity(images)
+
+    return dataset.map(lambda *parts: checked(parts[0]))
+
+
 def check_labels(labels, name: str = "labels", *, length: int | None = None) -> np.ndarray:
     """Validate integer class labels (shape (N,)) and return them as int64.
 
