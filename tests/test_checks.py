@@ -13,12 +13,16 @@ from hypothesis.extra import numpy as hnp
 
 from vae_tutorial.checks import (
     as_array,
+    check_activation,
     check_choice,
     check_finite,
     check_images,
     check_int,
     check_labels,
     check_matrix,
+    check_number,
+    check_range,
+    check_units,
 )
 
 RNG = np.random.default_rng(0)
@@ -360,3 +364,105 @@ def test_check_int_minimum_zero_allows_zero_and_names_the_bound():
     assert check_int(0, "seed", minimum=0) == 0
     with pytest.raises(ValueError, match="seed must be a non-negative int; got -1"):
         check_int(-1, "seed", minimum=0)
+
+
+
+# --------------------------------------------------------------------------- properties (issue 8)
+# Random bad input always raises the named error, naming the argument; good input passes.
+
+NOT_AN_INT = st.one_of(
+    st.floats(), st.text(max_size=3), st.booleans(), st.none(), st.integers(max_value=0),
+    st.lists(st.integers(), max_size=2), st.just(np.float32(2.0)))
+NOT_A_NUMBER = st.one_of(
+    st.text(max_size=3), st.booleans(), st.none(), st.sampled_from([np.nan, np.inf, -np.inf]),
+    st.lists(st.floats(), max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(NOT_AN_INT)
+def test_check_int_rejects_every_non_positive_or_non_integer(value):
+    with pytest.raises(ValueError, match=r"^epochs must be a positive int; got "):
+        check_int(value, "epochs")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(1, 2**40), st.integers(1, 2**31 - 1).map(np.int32)))
+def test_check_int_returns_python_ints(value):
+    result = check_int(value, "epochs")
+    assert type(result) is int and result == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(NOT_A_NUMBER)
+def test_check_number_rejects_every_non_finite_or_non_number(value):
+    with pytest.raises(ValueError, match=r"^mu must be (a real number|finite); got "):
+        check_number(value, "mu")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([float, np.float64]))
+def test_check_number_returns_python_floats(value, kind):
+    result = check_number(kind(value), "mu")
+    assert type(result) is float and result == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6))
+def test_check_range_accepts_increasing_pairs_only(low, high):
+    if low < high:
+        assert check_range((low, high), "z_range") == (low, high)
+    else:
+        with pytest.raises(ValueError, match=r"^z_range must satisfy low < high"):
+            check_range((low, high), "z_range")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-1e3, 0.0), st.floats(1e-3, 1e3))
+def test_check_range_positive_rejects_a_non_positive_low_end(low, high):
+    with pytest.raises(ValueError, match=r"^sigma_range must hold positive"):
+        check_range((low, high), "sigma_range", positive=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 1000), max_size=3), st.integers(0, 3), NOT_AN_INT)
+def test_check_units_names_the_first_bad_width(good, position, bad):
+    units = [*good[:position], bad, *good[position:]]
+    index = min(position, len(good))
+    with pytest.raises(ValueError, match=rf"^hidden_units\[{index}\] must be a positive int"):
+        check_units(units)
+
+
+@pytest.mark.parametrize("value", [256, 2.5, None, "256", b"256", np.array([256])])
+def test_check_units_needs_a_sequence_and_suggests_one(value):
+    with pytest.raises(ValueError, match=r"^hidden_units must be a sequence of positive ints"):
+        check_units(value)
+
+
+def test_check_units_accepts_lists_tuples_and_nothing():
+    assert check_units([3, np.int64(4)]) == (3, 4)
+    assert check_units(()) == ()
+
+
+@pytest.mark.parametrize("activation", ["nope", "Relu ", 5])
+def test_check_activation_names_the_fix(activation):
+    with pytest.raises(ValueError, match=rf"^unknown activation {activation!r}.*'relu'"):
+        check_activation(activation)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float32, (2, 784), elements=st.floats(-1e3, 1e3, width=32)))
+def test_check_images_rejects_every_batch_outside_the_unit_interval(values):
+    if values.min() >= 0 and values.max() <= 1:
+        check_images(values)
+    else:
+        with pytest.raises(ValueError, match=r"^x must lie in \[0, 1\]"):
+            check_images(values, "x")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2 * 784 - 1), st.sampled_from([np.nan, np.inf, -np.inf]))
+def test_check_images_finds_any_non_finite_pixel(index, bad):
+    values = np.full(2 * 784, 0.5, np.float32)
+    values[index] = bad
+    with pytest.raises(ValueError, match=r"^x contains 1 non-finite value"):
+        check_images(values.reshape(2, 784), "x")

@@ -7,6 +7,7 @@ formula in float64, a numerical integral, a Monte Carlo estimate or an analytic 
 
 from __future__ import annotations
 
+import decimal
 from itertools import pairwise
 
 import keras
@@ -20,6 +21,7 @@ from scipy import stats
 
 from vae_tutorial.autoencoder import reconstruction_bce
 from vae_tutorial.probability import (
+    LOG_2PI,
     Sampling,
     bernoulli_log_likelihood,
     elbo,
@@ -295,12 +297,13 @@ def test_bernoulli_sums_over_pixels():
     assert half[0] == pytest.approx(30 * np.log(0.5), rel=1e-12)
 
 
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["numpy", "tensor"])
 @pytest.mark.parametrize("bad", [-0.1, 1.5, 255.0])
-def test_bernoulli_rejects_x_outside_unit_interval(bad):
-    x = np.full((2, 3), 0.5)
+def test_bernoulli_rejects_x_outside_unit_interval(bad, as_tensor):
+    x = np.full((2, 3), 0.5, np.float32)
     x[1, 2] = bad
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        bernoulli_log_likelihood(x, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"^x must lie in \[0, 1\]"):
+        bernoulli_log_likelihood(tf.constant(x) if as_tensor else x, np.zeros((2, 3), np.float32))
 
 
 # --------------------------------------------------------------------------- ELBO
@@ -669,3 +672,117 @@ def test_all_scalar_inputs_to_summing_functions_get_a_clear_error(func):
     n_args = func.__code__.co_argcount
     with pytest.raises(ValueError, match=r"single numbers.*\(\.\.\., D\)"):
         func(*([0.5] * n_args))
+
+
+# --------------------------------------------------------------------------- extremes (issue 8)
+# Finite inputs whose true result is finite must give that result, not NaN or inf: checked
+# in float32 and float64 against references computed with 60-digit decimals.
+
+EXTREME_LOG_VARS = st.floats(-100, 80)
+EXTREME_MEANS = st.floats(-1e3, 1e3)
+DIGITS = decimal.Context(prec=60)
+
+
+def _d(value) -> decimal.Decimal:
+    return decimal.Decimal(float(value))
+
+
+def _half_sum(*terms) -> tuple[float, float]:
+    """(sum of the terms / 2, sum of their sizes / 2): a value and the scale of its terms."""
+    return float(sum(terms) / 2), float(sum(abs(t) for t in terms) / 2)
+
+
+def _kl_decimal(mq, lvq, mp, lvp) -> tuple[float, float]:
+    """One dimension of KL(N(mq, e^lvq) || N(mp, e^lvp)), in 60-digit decimals, and its scale."""
+    mq, lvq, mp, lvp = (_d(v) for v in (mq, lvq, mp, lvp))
+    return _half_sum(lvp - lvq, DIGITS.exp(lvq - lvp), (mq - mp) ** 2 * DIGITS.exp(-lvp), -1)
+
+
+def _close(result, reference: tuple[float, float], dtype, condition: float = 0.0) -> bool:
+    """Equal to the reference (value, scale) rounded to ``dtype``, up to a few roundings.
+
+    Errors are measured against the scale of the terms summed (terms of 1e3 that cancel to
+    1 leave errors of 1e3 eps). ``condition`` is the problem's own sensitivity: exp(a)
+    changes by a relative |a| eps when a is rounded, so a function of e^(log_var) may be
+    off by |log_var| roundings.
+
+    The formulas halve a sum of terms, so a term may overflow when the result is within a
+    factor 2 of the largest float: there, infinity of the right sign is accepted too.
+    """
+    reference, scale = reference
+    if abs(reference) > float(np.finfo(dtype).max) / 2 and np.isinf(result):
+        return np.sign(result) == np.sign(reference)
+    tolerance = (50 + condition) * np.finfo(dtype).eps
+    return bool(np.isfinite(result)) and abs(result - reference) <= tolerance * max(scale, 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=200, deadline=None)
+@given(mq=EXTREME_MEANS, lvq=EXTREME_LOG_VARS, mp=EXTREME_MEANS, lvp=EXTREME_LOG_VARS)
+def test_gaussian_kl_is_right_at_extreme_log_variances(dtype, mq, lvq, mp, lvp):
+    args = [np.array([v], dtype) for v in (mq, lvq, mp, lvp)]
+    # The reference of the rounded inputs: what a perfect function of these inputs gives.
+    reference = _kl_decimal(*(a[0] for a in args))
+    assert _close(gaussian_kl(*args), reference, dtype, condition=abs(lvq) + abs(lvp))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=200, deadline=None)
+@given(mean=EXTREME_MEANS, log_var=EXTREME_LOG_VARS)
+def test_kl_to_standard_normal_is_right_at_extreme_log_variances(dtype, mean, log_var):
+    mean, log_var = np.array([mean], dtype), np.array([log_var], dtype)
+    reference = _kl_decimal(mean[0], log_var[0], 0.0, 0.0)
+    assert _close(kl_to_standard_normal(mean, log_var), reference, dtype,
+                  condition=abs(log_var[0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=200, deadline=None)
+@given(x=EXTREME_MEANS, mean=EXTREME_MEANS, log_var=EXTREME_LOG_VARS)
+def test_gaussian_log_density_is_right_at_extreme_log_variances(dtype, x, mean, log_var):
+    x, mean, log_var = (np.array([v], dtype) for v in (x, mean, log_var))
+    d = _d(x[0]) - _d(mean[0])
+    reference = _half_sum(-_d(LOG_2PI), -_d(log_var[0]), -d * d * DIGITS.exp(-_d(log_var[0])))
+    assert _close(gaussian_log_density(x, mean, log_var), reference, dtype,
+                  condition=abs(log_var[0]))
+
+
+def test_a_log_variance_of_minus_100_gives_finite_values_in_float32():
+    """The case of issue 8: a variance of 4e-44, below float32's smallest normal number."""
+    zero, tiny = np.zeros((1, 2), np.float32), np.full((1, 2), -100.0, np.float32)
+    assert gaussian_kl(zero, tiny, zero, tiny)[0] == 0.0
+    assert kl_to_standard_normal(zero, tiny)[0] == pytest.approx(99.0, rel=1e-6)
+    assert gaussian_log_density(zero, zero, tiny)[0] == pytest.approx(100.0 - LOG_2PI, rel=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(mu_q=st.floats(-1e100, 1e100), sigma_q=st.floats(1e-150, 1e150),
+       mu_p=st.floats(-1e100, 1e100), sigma_p=st.floats(1e-150, 1e150))
+def test_kl_univariate_is_right_at_extreme_scales(mu_q, sigma_q, mu_p, sigma_p):
+    mq, sq, mp, sp = (_d(v) for v in (mu_q, sigma_q, mu_p, sigma_p))
+    reference = _half_sum(2 * DIGITS.ln(sp / sq), (sq / sp) ** 2, ((mq - mp) / sp) ** 2, -1)
+    assert _close(kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p), reference, np.float64)
+
+
+@SETTINGS
+@given(gaussians())
+def test_kl_of_a_distribution_to_itself_is_exactly_zero_for_any_dtype(params):
+    mean, log_var = params
+    for dtype in (np.float32, np.float64):
+        m, lv = mean.astype(dtype), log_var.astype(dtype)
+        np.testing.assert_array_equal(gaussian_kl(m, lv, m, lv), 0.0)
+
+
+# --------------------------------------------------------------------------- Sampling: bad input
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("argument", ["z_mean", "z_log_var"])
+def test_sampling_rejects_non_finite_inputs_like_the_toolkit(argument, bad):
+    mean, log_var = sampling_inputs()
+    values = {"z_mean": np.array(mean), "z_log_var": np.array(log_var)}
+    values[argument][2, 1] = bad
+    with pytest.raises(ValueError, match=f"{argument} contains 1 non-finite"):
+        Sampling(seed=0)([tf.constant(values["z_mean"]), tf.constant(values["z_log_var"])])
+    with pytest.raises(ValueError, match=f"{argument} contains 1 non-finite"):
+        kl_to_standard_normal(values["z_mean"], values["z_log_var"])

@@ -107,7 +107,7 @@ def test_build_vae_default_is_784_400_20_with_dynamic_binarization():
     assert tuple(model.encoder.inputs[0].shape) == (None, 784)
     assert dense_units(model.encoder) == [400, 20, 20]
     assert dense_units(model.decoder) == [400, 784]
-    assert (model.latent_dim, model.input_dim) == (20, 784)
+    assert model.latent_dim == 20
     assert model.binarization == "dynamic"
     assert BINARIZATIONS == ("dynamic", "static")
 
@@ -370,8 +370,8 @@ def test_save_and_load_give_the_same_model(trained, tmp_path):
     model.save(path)
     loaded = load_vae(path)
     assert isinstance(loaded, VAE)
-    assert (loaded.binarization, loaded.latent_dim, loaded.input_dim, loaded.seed) == (
-        model.binarization, model.latent_dim, model.input_dim, model.seed)
+    assert (loaded.binarization, loaded.latent_dim, loaded.seed) == (
+        model.binarization, model.latent_dim, model.seed)
     for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     x = synthetic_images(10)
@@ -494,3 +494,85 @@ def test_compile_has_the_loss_built_in_and_batches_steps():
     assert model.steps_per_execution == STEPS_PER_EXECUTION
     model.compile(optimizer="adam", steps_per_execution=1)
     assert model.steps_per_execution == 1
+
+
+# ------------------------------------------------------------------ issue 8: guarded, repeatable
+
+
+BAD_BATCHES = {
+    "0-255 floats": (lambda x: x * 255, ValueError, "outside \\[0, 1\\] or NaN"),
+    "NaN": (lambda x: x * np.nan, ValueError, "outside \\[0, 1\\] or NaN"),
+    "uint8 bytes": (lambda x: (x * 255).astype(np.uint8), TypeError, "floats in \\[0, 1\\]"),
+    "wrong width": (lambda x: x[:, :100], ValueError, "shape"),
+}
+
+
+@IGNORE_SHUFFLE
+@pytest.mark.parametrize("case", BAD_BATCHES)
+@pytest.mark.parametrize("argument", ["x", "validation_data"])
+def test_bad_dataset_batches_raise_a_clear_error_naming_the_argument(plain_model, case, argument):
+    make, error, message = BAD_BATCHES[case]
+    good = synthetic_images(64)
+    bad = tf.data.Dataset.from_tensor_slices(make(good)).batch(32)
+    kwargs = {"x": bad} if argument == "x" else {"x": good, "validation_data": bad}
+    with pytest.raises(error, match=f"^{argument} .*{message}"):
+        plain_model.fit(**kwargs, epochs=1, verbose=0)
+
+
+def test_evaluate_on_a_bad_dataset_names_x(plain_model):
+    bad = tf.data.Dataset.from_tensor_slices(synthetic_images(64) * 255).batch(32)
+    with pytest.raises(ValueError, match="^x holds a batch with values outside"):
+        plain_model.evaluate(bad, verbose=0)
+
+
+@pytest.mark.parametrize("entry", ["negative_elbo_terms", "call"])
+@pytest.mark.parametrize("case", ["0-255 floats", "NaN", "wrong width"])
+def test_tensors_are_checked_like_numpy_arrays(plain_model, entry, case):
+    images, error = BAD_IMAGES[case]
+    method = plain_model.negative_elbo_terms if entry == "negative_elbo_terms" else plain_model
+    with pytest.raises(error, match=r"x (contains|must)"):  # Keras wraps call's errors
+        method(tf.constant(images))
+
+
+def test_evaluate_repeats_and_leaves_the_training_noise_alone():
+    x = synthetic_images(64)
+    models = [compiled(build_vae(2, (8,), seed=4)) for _ in range(2)]
+    first = models[0].evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    assert models[0].evaluate(x, batch_size=32, verbose=0, return_dict=True) == first
+    # An evaluation in between does not change what the next training step draws.
+    a = models[0].fit(x, epochs=1, batch_size=32, verbose=0).history
+    b = models[1].fit(x, epochs=1, batch_size=32, verbose=0).history
+    assert a == b
+
+
+SEED_CONTRACT = """
+import json
+import numpy as np
+from vae_tutorial import build_vae
+x = np.random.default_rng(0).uniform(size=(96, 784)).astype("float32")
+model = build_vae(2, (8,), seed=11)
+model.compile(optimizer="adam")
+history = model.fit(x, epochs=2, batch_size=16, verbose=0).history
+print(json.dumps({"loss": history["loss"], "weights": float(np.sum(model.get_weights()[0]))}))
+"""
+
+
+def test_build_vae_seed_trains_the_same_model_in_two_fresh_processes():
+    """No setup_notebook, no global seed: the model's seed alone fixes the training."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    procs = [subprocess.Popen([sys.executable, "-c", SEED_CONTRACT], cwd=root, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert results[0] == results[1]

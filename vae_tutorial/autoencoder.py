@@ -1,73 +1,73 @@
-"""The plain dense autoencoder of notebook 01, kept for later notebooks.
+"""The plain dense autoencoder of notebook 01, and the dense layers every model here uses.
 
 Notebook 01 builds this model step by step; notebooks 02 and 06 reuse it from here to
 show what a plain autoencoder's code space lacks. Inputs are flattened images, shape
-(N, 784), floats in [0, 1].
+(N, 784), floats in [0, 1]. :func:`dense_stack` also builds the VAE's encoder and decoder
+(notebook 05).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import keras
 
-from .checks import IMAGE_PIXELS, check_int
+from .checks import IMAGE_PIXELS, check_activation, check_int, check_units
+
+
+def dense_stack(x, hidden_units: Sequence[int], heads: dict[str, int], *, activation,
+                prefix: str, seed: int | None = None, seed_offset: int = 0) -> list:
+    """Hidden Dense layers on ``x``, then one linear Dense head per entry of ``heads``.
+
+    Hidden layer i has ``hidden_units[i]`` units, ``activation``, and the name
+    ``f"{prefix}_hidden_{i}"``; ``heads`` maps each head's name to its width. Returns the
+    heads' outputs, in order. With ``seed`` the layers' initial kernels are seeded
+    ``seed * 1000 + seed_offset``, ``+ 1``, ... in order; without, they come from Keras'
+    global generator (which ``setup_notebook`` seeds). Arguments are not checked here:
+    the public builders check them.
+    """
+    seeds = itertools.repeat(None) if seed is None else itertools.count(seed * 1000 + seed_offset)
+
+    def dense(units, name, layer_activation=None):
+        init = keras.initializers.GlorotUniform(seed=next(seeds))
+        return keras.layers.Dense(units, activation=layer_activation, kernel_initializer=init,
+                                  name=name)
+
+    for i, units in enumerate(hidden_units):
+        x = dense(units, f"{prefix}_hidden_{i}", activation)(x)
+    return [dense(units, name)(x) for name, units in heads.items()]
 
 
 def build_dense_autoencoder(latent_dim: int, hidden_units: Sequence[int] = (256,),
-                            activation: str | None = "relu", *, input_dim: int = IMAGE_PIXELS,
-                            name: str = "autoencoder"):
+                            activation: str | None = "relu"):
     """Build a dense encoder, decoder and the autoencoder chaining them.
 
-    Encoder: ``input_dim -> hidden_units... -> latent_dim`` (hidden layers use
-    ``activation``; the code layer is linear). Decoder: the mirror image, ending in
-    ``input_dim`` linear outputs. With ``hidden_units=()`` and ``activation=None`` the
-    whole model is linear (the autoencoder that notebook 01 compares with PCA).
+    Encoder: ``784 -> hidden_units... -> latent_dim`` (hidden layers use ``activation``;
+    the code layer is linear). Decoder: the mirror image, ending in 784 linear outputs.
+    With ``hidden_units=()`` and ``activation=None`` the whole model is linear (the
+    autoencoder that notebook 01 compares with PCA).
 
-    The decoder returns pre-activation outputs, shape (N, input_dim): logits for
+    The decoder returns pre-activation outputs, shape (N, 784): logits for
     :func:`reconstruction_bce` (apply ``keras.ops.sigmoid`` for pixel intensities), or
     the reconstruction itself for a linear autoencoder trained on squared error.
 
     Returns ``(autoencoder, encoder, decoder)``: three ``keras.Model`` sharing weights;
-    ``encoder`` maps (N, input_dim) to codes (N, latent_dim).
+    ``encoder`` maps (N, 784) to codes (N, latent_dim). Introduced in notebook 01.
     """
     latent_dim = check_int(latent_dim, "latent_dim")
-    input_dim = check_int(input_dim, "input_dim")
-    try:
-        hidden_units = tuple(hidden_units)
-    except TypeError:  # a bare number such as 256, or None
-        example = (f"({hidden_units},)" if isinstance(hidden_units, int)
-                   and not isinstance(hidden_units, bool) else "(256,)")
-        raise ValueError(
-            f"hidden_units must be a sequence of positive ints such as {example}, or () for "
-            f"none; got {hidden_units!r}."
-        ) from None
-    hidden_units = tuple(check_int(h, f"hidden_units[{i}]") for i, h in enumerate(hidden_units))
-    if activation is not None:
-        try:
-            keras.activations.get(activation)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"unknown activation {activation!r}; use a Keras name such as 'relu', "
-                "'tanh' or 'sigmoid', or None for a linear model."
-            ) from exc
+    hidden_units = check_units(hidden_units)
+    activation = check_activation(activation)
 
-    x = keras.Input(shape=(input_dim,), name="image")
-    h = x
-    for i, units in enumerate(hidden_units):
-        h = keras.layers.Dense(units, activation=activation, name=f"encoder_hidden_{i}")(h)
-    code = keras.layers.Dense(latent_dim, name="code")(h)
+    x = keras.Input(shape=(IMAGE_PIXELS,), name="image")
+    (code,) = dense_stack(x, hidden_units, {"code": latent_dim}, activation=activation,
+                          prefix="encoder")
     encoder = keras.Model(x, code, name="encoder")
-
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = z
-    for i, units in enumerate(reversed(hidden_units)):
-        h = keras.layers.Dense(units, activation=activation, name=f"decoder_hidden_{i}")(h)
-    out = keras.layers.Dense(input_dim, name="decoder_output")(h)
+    (out,) = dense_stack(z, hidden_units[::-1], {"decoder_output": IMAGE_PIXELS},
+                         activation=activation, prefix="decoder")
     decoder = keras.Model(z, out, name="decoder")
-
-    autoencoder = keras.Model(x, decoder(encoder(x)), name=name)
-    return autoencoder, encoder, decoder
+    return keras.Model(x, decoder(encoder(x)), name="autoencoder"), encoder, decoder
 
 
 def reconstruction_bce(x, logits):
@@ -75,7 +75,9 @@ def reconstruction_bce(x, logits):
 
     ``x``: targets in [0, 1], shape (N, D); ``logits``: shape (N, D). Returns shape (N,):
     the cross-entropy summed over the D pixels (not averaged), so with Keras' default
-    reduction a model's loss reads in nats per image. Stable for any logit.
+    reduction a model's loss reads in nats per image. Stable for any logit; the same
+    value as ``-bernoulli_log_likelihood(x, logits)`` (notebook 02). Introduced in
+    notebook 01.
     """
     per_pixel_mean = keras.losses.binary_crossentropy(x, logits, from_logits=True)
     return per_pixel_mean * keras.ops.cast(keras.ops.shape(logits)[-1], per_pixel_mean.dtype)

@@ -7,7 +7,9 @@ TensorFlow traceback to find a bad array. Introduced with notebook 01.
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -77,6 +79,37 @@ def check_images(images, name: str = "images", *, allow_single: bool = False) ->
     return array.astype(np.float32, copy=False)
 
 
+BAD_BATCH = ("holds a batch with values outside [0, 1] or NaN: images must be floats in "
+             "[0, 1]. Scale 0-255 pixels with dataset.map(lambda x: x / 255) and remove NaN.")
+
+
+def check_image_batches(dataset, name: str = "images"):
+    """Check a ``tf.data.Dataset`` of image batches: dtype and shape now, values as they stream.
+
+    Batches (or the first part of tuple elements) must be floats of shape (B, 28, 28) or
+    (B, 784). Returns the dataset of image batches, each passed on once its values are
+    found in [0, 1] (one comparison per pixel, in-graph); a bad batch stops the iteration
+    with a TensorFlow ``InvalidArgumentError`` whose message holds ``f"{name} {BAD_BATCH}"``.
+    """
+    import tensorflow as tf  # here, so that importing this module does not start TensorFlow
+
+    spec = dataset.element_spec[0] if isinstance(dataset.element_spec, tuple) else (
+        dataset.element_spec)
+    if not spec.dtype.is_floating:
+        raise TypeError(f"{name} must hold floats in [0, 1]; its batches have dtype "
+                        f"{spec.dtype.name}. Map them with lambda x: tf.cast(x, 'float32') / 255.")
+    if tuple(spec.shape[1:]) not in ((IMAGE_PIXELS,), (IMAGE_SIDE, IMAGE_SIDE)):
+        raise ValueError(f"{name} must yield batches of shape (B, 28, 28) or (B, 784); its "
+                         f"batches have shape {tuple(spec.shape)}.")
+
+    def checked(images):
+        in_range = tf.reduce_all((images >= 0) & (images <= 1))  # False for NaN
+        with tf.control_dependencies([tf.debugging.Assert(in_range, [f"{name} {BAD_BATCH}"])]):
+            return tf.identity(images)
+
+    return dataset.map(lambda *parts: checked(parts[0]))
+
+
 def check_labels(labels, name: str = "labels", *, length: int | None = None) -> np.ndarray:
     """Validate integer class labels (shape (N,)) and return them as int64.
 
@@ -133,3 +166,55 @@ def check_choice(value, name: str, options) -> str:
         valid = ", ".join(repr(o) for o in options)
         raise ValueError(f"unknown {name} {value!r}; choose one of {valid}.")
     return value
+
+
+def check_number(value, name: str) -> float:
+    """Return ``value`` as a finite Python float (numpy scalars accepted), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {value!r}.")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return number
+
+
+def check_range(value, name: str, *, positive: bool = False) -> tuple[float, float]:
+    """Return ``value`` as a (low, high) pair of finite floats with low < high.
+
+    With ``positive`` the low end must be > 0 (a range of standard deviations).
+    """
+    try:
+        low, high = value
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a pair (low, high); got {value!r}.") from exc
+    low, high = check_number(low, f"{name}[0]"), check_number(high, f"{name}[1]")
+    if not low < high:
+        raise ValueError(f"{name} must satisfy low < high; got ({low:g}, {high:g}).")
+    if positive and low <= 0:
+        raise ValueError(
+            f"{name} must hold positive standard deviations; got a low end of {low:g}.")
+    return low, high
+
+
+def check_units(hidden_units, name: str = "hidden_units") -> tuple[int, ...]:
+    """Return a sequence of layer widths as a tuple of positive ints (``()``: no hidden layer)."""
+    if isinstance(hidden_units, (str, bytes)) or not isinstance(hidden_units, Sequence):
+        example = (f"({hidden_units},)" if isinstance(hidden_units, numbers.Integral)
+                   and not isinstance(hidden_units, bool) else "(256,)")
+        raise ValueError(f"{name} must be a sequence of positive ints such as {example}, or () "
+                         f"for none; got {hidden_units!r}.")
+    return tuple(check_int(h, f"{name}[{i}]") for i, h in enumerate(hidden_units))
+
+
+def check_activation(activation, name: str = "activation"):
+    """Raise unless ``activation`` is a Keras activation (a name or a function) or None."""
+    if activation is None:
+        return None
+    import keras  # here, so that importing this module does not start TensorFlow
+
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"unknown {name} {activation!r}; use a Keras name such as 'relu', "
+                         "'tanh' or 'sigmoid', or None for a linear model.") from exc
+    return activation

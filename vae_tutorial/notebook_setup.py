@@ -1,15 +1,15 @@
 """The one set-up call every notebook makes first (introduced in notebook 01).
 
 ``setup_notebook()`` seeds Python, numpy and Keras/TensorFlow in one place, quiets
-TensorFlow's start-up log noise, and sets matplotlib defaults that read well. Call it
-before anything imports TensorFlow: the C++ log level is read when TensorFlow loads.
+TensorFlow's start-up log noise without hiding errors, and sets matplotlib defaults that
+read well. Call it before anything imports TensorFlow: the C++ log level is read when
+TensorFlow loads.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import warnings
 
 from .checks import check_int
@@ -32,32 +32,22 @@ _FIGURE_DEFAULTS = {
 }
 
 
-def setup_notebook(seed: int = DEFAULT_SEED, *, deterministic: bool = True,
-                   quiet_cpp_logs: bool = True) -> int:
+def setup_notebook(seed: int = DEFAULT_SEED) -> int:
     """Seed every random number generator, quiet TensorFlow and style matplotlib.
 
-    Parameters
-    ----------
-    seed:
-        Non-negative int seeding Python's ``random``, numpy and the Keras/TensorFlow
-        backend (through ``keras.utils.set_random_seed``). The same seed on the same
-        machine gives the same results.
-    deterministic:
-        Also ask TensorFlow for deterministic kernels (``enable_op_determinism``), so a
-        re-run repeats exactly on the same machine; costs a little speed.
-    quiet_cpp_logs:
-        Send writes to file descriptor 2 (where TensorFlow's C++ core logs CUDA probes
-        and graph notices, bypassing Python) to /dev/null from now on. Python warnings
-        and tracebacks go through ``sys.stderr`` and still show. Pass False when
-        debugging TensorFlow itself.
-
-    Returns
-    -------
-    The seed used, so a notebook can print it.
+    ``seed``, a non-negative int, seeds Python's ``random``, numpy and the Keras/TensorFlow
+    backend (``keras.utils.set_random_seed``), and TensorFlow is asked for deterministic
+    kernels (``enable_op_determinism``), so a re-run repeats exactly on the same machine.
+    TensorFlow's start-up notices are quieted through its own switches (its C++ log
+    level, its Python and absl loggers, deprecation warnings); errors and crash reports
+    still reach the notebook and the terminal. Returns the seed, so a notebook can print
+    it. Introduced in notebook 01.
     """
     seed = check_int(seed, "seed", minimum=0)
 
-    # Read by TensorFlow's C++ core when it is first imported: 3 hides INFO and WARNING.
+    # Read by TensorFlow's C++ core when it is first imported: 3 hides its INFO, WARNING
+    # and ERROR notices (CUDA probes on a machine without a GPU); a fatal error and a
+    # crash still print. In Jupyter these C++ notices go to the server's terminal anyway.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if os.environ["KERAS_BACKEND"] != "tensorflow":
@@ -66,42 +56,16 @@ def setup_notebook(seed: int = DEFAULT_SEED, *, deterministic: bool = True,
             "TensorFlow backend. Unset KERAS_BACKEND or set it to 'tensorflow', then "
             "restart the kernel."
         )
-
-    if quiet_cpp_logs:
-        _silence_stderr_fd()
+    import absl.logging
     import keras
     import matplotlib as mpl
     import tensorflow as tf
 
+    absl.logging.set_verbosity(absl.logging.ERROR)
     tf.get_logger().setLevel(logging.ERROR)
-    logging.getLogger("absl").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
     keras.utils.set_random_seed(seed)  # Python, numpy and the backend in one call
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
-
+    tf.config.experimental.enable_op_determinism()
     mpl.rcParams.update(_FIGURE_DEFAULTS)
     return seed
-
-
-def _silence_stderr_fd() -> None:
-    """Point file descriptor 2 at /dev/null for good (see ``quiet_cpp_logs``).
-
-    In a Jupyter kernel ``sys.stderr`` is the kernel's own stream and is not descriptor 2.
-    In a plain Python process it is, so it is first moved to a copy of descriptor 2:
-    Python warnings and tracebacks keep showing there, as the docstring above promises.
-    """
-    stream = sys.stderr
-    if stream is not None:
-        stream.flush()
-        try:
-            writes_to_fd2 = stream.fileno() == 2
-        except (AttributeError, OSError, ValueError):  # e.g. io.UnsupportedOperation
-            writes_to_fd2 = False
-        if writes_to_fd2:
-            sys.stderr = os.fdopen(os.dup(2), "w", buffering=1,
-                                   encoding=stream.encoding, errors=stream.errors)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-

@@ -18,6 +18,11 @@ checks); with any tensor input the result is a tensor, differentiable with
 ``tf.GradientTape``. Concrete inputs are checked (matching shapes, NaN, positivity) and
 bad ones raise a ``ValueError`` naming the argument; symbolic tensors inside a traced
 ``tf.function`` are only checked for static shape agreement.
+
+Every formula is written in a form that stays finite wherever the true value is: variances
+enter as ``exp(-0.5 * log_var)`` multiplying a difference before it is squared, and
+``exp(a) - 1 - a`` as ``expm1(a) - a``, so a log-variance of -100 (a variance of 4e-44,
+below float32's smallest normal number) still gives the right KL and log-density.
 """
 
 from __future__ import annotations
@@ -47,12 +52,13 @@ def _is_symbolic(value) -> bool:
     return tf.is_tensor(value) and not tf.executing_eagerly()
 
 
-def _prepare(*, event_axis: bool = True, **named):
+def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **named):
     """Check named inputs and return ``(tensors, as_numpy)``.
 
     Concrete inputs must be finite and have equal shapes (after numpy broadcasting rules are
-    ruled out: the course's functions never broadcast silently, except Python scalars).
-    ``as_numpy`` tells whether every input was numpy/Python, so the result goes back to numpy.
+    ruled out: the course's functions never broadcast silently, except Python scalars); the
+    concrete inputs named in ``probabilities`` must lie in [0, 1]. ``as_numpy`` tells
+    whether every input was numpy/Python, so the result goes back to numpy.
     """
     as_numpy = True
     shapes = {}
@@ -75,6 +81,11 @@ def _prepare(*, event_axis: bool = True, **named):
                 array = array.astype(np.float32)  # ints and bools
             prepared[name] = array
         check_finite(array, name)
+        if name in probabilities and array.size and (array.min() < 0 or array.max() > 1):
+            raise ValueError(
+                f"{name} must lie in [0, 1] (pixel intensities); got values from "
+                f"{array.min():g} to {array.max():g}. Scale 0-255 pixels by 1/255."
+            )
         if array.ndim > 0:  # Python scalars broadcast, arrays must agree exactly
             shapes[name] = array.shape
     if event_axis and not shapes:
@@ -133,12 +144,12 @@ def gaussian_log_density(x, mean, log_var):
     """Log-density of ``x`` under a diagonal Gaussian N(mean, diag(exp(log_var))).
 
     ``x``, ``mean``, ``log_var``: shape (..., D), equal shapes. Returns shape (...,): the
-    per-dimension log-densities ``-0.5 * (log 2pi + log_var + (x - mean)^2 / exp(log_var))``
+    per-dimension log-densities ``-0.5 * (log 2pi + log_var + ((x - mean) e^(-log_var/2))^2)``
     **summed** over the last axis. Unit: nats (a log-density, so it can be positive).
     Introduced in notebook 02.
     """
     (x, mean, log_var), as_numpy = _prepare(x=x, mean=mean, log_var=log_var)
-    per_dim = -0.5 * (LOG_2PI + log_var + ops.square(x - mean) * ops.exp(-log_var))
+    per_dim = -0.5 * (LOG_2PI + log_var + ops.square((x - mean) * ops.exp(-0.5 * log_var)))
     return _finish(ops.sum(per_dim, axis=-1), as_numpy)
 
 
@@ -146,13 +157,16 @@ def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
     """KL(q || p) between diagonal Gaussians q = N(mean_q, e^log_var_q), p = N(mean_p, e^log_var_p).
 
     All four arguments: shape (..., K), equal shapes. Returns shape (...,), the closed form
-    ``0.5 * (log_var_p - log_var_q + (e^log_var_q + (mean_q - mean_p)^2) / e^log_var_p - 1)``
-    **summed** over the K dimensions (a diagonal Gaussian's dimensions are independent, so
-    their KLs add). Unit: nats, always >= 0. Introduced in notebook 03.
+    ``0.5 * (log_var_p - log_var_q + (e^log_var_q + (mean_q - mean_p)^2) / e^log_var_p - 1)``,
+    computed as ``0.5 * (expm1(a) - a + ((mean_q - mean_p) e^(-log_var_p/2))^2)`` with
+    ``a = log_var_q - log_var_p``, **summed** over the K dimensions (a diagonal Gaussian's
+    dimensions are independent, so their KLs add). Unit: nats, always >= 0. Introduced in
+    notebook 03.
     """
     (mq, lvq, mp, lvp), as_numpy = _prepare(
         mean_q=mean_q, log_var_q=log_var_q, mean_p=mean_p, log_var_p=log_var_p)
-    per_dim = 0.5 * (lvp - lvq + (ops.exp(lvq) + ops.square(mq - mp)) * ops.exp(-lvp) - 1.0)
+    ratio = lvq - lvp  # log of the variance ratio
+    per_dim = 0.5 * (ops.expm1(ratio) - ratio + ops.square((mq - mp) * ops.exp(-0.5 * lvp)))
     return _finish(ops.sum(per_dim, axis=-1), as_numpy)
 
 
@@ -160,12 +174,13 @@ def kl_to_standard_normal(z_mean, z_log_var):
     """KL(N(z_mean, e^z_log_var) || N(0, I)): the KL term of a VAE's loss.
 
     ``z_mean``, ``z_log_var``: shape (..., K), equal shapes (K latent dimensions). Returns
-    shape (...,): ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)`` **summed** over the K
+    shape (...,): ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)``, computed as
+    ``0.5 * (expm1(z_log_var) - z_log_var + z_mean^2)``, **summed** over the K
     latent dimensions, not averaged (averaging would divide the KL term by K and change
     the objective). Unit: nats per example, >= 0. Introduced in notebook 03.
     """
     (mean, log_var), as_numpy = _prepare(z_mean=z_mean, z_log_var=z_log_var)
-    per_dim = -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
+    per_dim = 0.5 * (ops.expm1(log_var) - log_var + ops.square(mean))
     return _finish(ops.sum(per_dim, axis=-1), as_numpy)
 
 
@@ -173,7 +188,8 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     """KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2)) for scalars or arrays of equal shape.
 
     Parameterised by standard deviations, as derived in notebook 03:
-    ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``.
+    ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed
+    from the ratios sigma_q / sigma_p and (mu_q - mu_p) / sigma_p so that no square overflows.
     Element-wise, nothing summed; numpy in, numpy (float64) out. Unit: nats. A sigma <= 0
     raises (a log-variance passed as sigma is the usual cause).
     """
@@ -191,7 +207,8 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
             )
     _check_same_shape({n: a.shape for n, a in arrays.items() if a.ndim})
     mq, sq, mp, sp = arrays.values()
-    return np.log(sp / sq) + (sq**2 + (mq - mp) ** 2) / (2.0 * sp**2) - 0.5
+    with np.errstate(over="ignore"):  # inf is the right answer when the KL exceeds 1.8e308
+        return np.log(sp / sq) + 0.5 * ((sq / sp) ** 2 + ((mq - mp) / sp) ** 2) - 0.5
 
 
 # --------------------------------------------------------------------------- Bernoulli, ELBO
@@ -206,14 +223,7 @@ def bernoulli_log_likelihood(x, logits):
     for binary x. (The negative is notebook 01's ``reconstruction_bce``.) Introduced in
     notebook 02.
     """
-    (x, logits), as_numpy = _prepare(x=x, logits=logits)
-    if as_numpy:
-        values = ops.convert_to_numpy(x)
-        if values.size and (values.min() < 0.0 or values.max() > 1.0):
-            raise ValueError(
-                f"x must lie in [0, 1] (pixel intensities); got values from {values.min():g} "
-                f"to {values.max():g}. Scale 0-255 pixels by 1/255."
-            )
+    (x, logits), as_numpy = _prepare(x=x, logits=logits, probabilities=("x",))
     return _finish(-ops.sum(ops.softplus(logits) - x * logits, axis=-1), as_numpy)
 
 
@@ -240,7 +250,8 @@ class Sampling(keras.layers.Layer):
 
     Called on ``[z_mean, z_log_var]``, both shape (N, K); returns z of shape (N, K) with
     eps ~ N(0, I) drawn through ``keras.random.normal`` from the layer's own
-    ``keras.random.SeedGenerator`` (seeded by ``seed``), so runs repeat. The gradient
+    ``keras.random.SeedGenerator`` (seeded by ``seed``), so runs repeat. Concrete inputs
+    are checked like the functions above (equal shapes, no NaN or infinity). The gradient
     flows to both inputs: dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * eps.
     Built step by step in notebook 04.
     """
@@ -253,8 +264,8 @@ class Sampling(keras.layers.Layer):
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError("Sampling expects a list of two tensors [z_mean, z_log_var].")
+        _prepare(z_mean=inputs[0], z_log_var=inputs[1])
         z_mean, z_log_var = inputs
-        _check_same_shape({"z_mean": tuple(z_mean.shape), "z_log_var": tuple(z_log_var.shape)})
         eps = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype,
                                   seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * eps

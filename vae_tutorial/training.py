@@ -6,7 +6,7 @@ training settings (epochs, batch size, learning rate) and the data (its source a
 fingerprints of the training and test images), so any change trains a new model. Each
 entry is two files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
 ``<name>-<key>.json`` (the key's inputs, the model file's SHA-256, and the training
-history). Both are written atomically (temporary file, then rename), the model first; a
+history). Both are written atomically (``files.atomic_write``), the model first; a
 missing, corrupt or mismatched entry is reported in one line and retrained, never used.
 Introduced in notebook 05.
 """
@@ -17,33 +17,26 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from .checks import check_int
+from .checks import check_int, check_number
 from .data import MnistData, file_sha256
 from .data import cache_dir as data_cache_dir
+from .files import atomic_write
 from .vae import VAE, load_vae
+
+# Part of every cache key: bump it when a change to the package changes what training
+# produces, so caches made before are not taken for the new models. 2: evaluation noise
+# restarts at every evaluate(), and fit shuffles in an order seeded by the model's seed.
+TRAINING_VERSION = 2
 
 
 def _fingerprint(images: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(images, dtype=np.float32).tobytes()).hexdigest()
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path in ``path``'s folder, then rename it to ``path``."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(handle)
-    tmp = Path(tmp)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
@@ -58,6 +51,7 @@ def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
                  "train_sha256": _fingerprint(data.x_train),
                  "test_shape": list(data.x_test.shape), "test_sha256": _fingerprint(data.x_test)},
         "keras": keras.__version__,
+        "training_version": TRAINING_VERSION,
     }
     text = json.dumps(description, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16], json.loads(text)
@@ -65,35 +59,39 @@ def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
 
 def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, epochs: int,
                       batch_size: int = 128, learning_rate: float = 1e-3,
-                      cache_dir: str | os.PathLike | None = None, verbose: int = 0):
+                      cache_dir: str | os.PathLike | None = None):
     """Return ``(model, history)``: a cached trained VAE, or a freshly trained and cached one.
 
-    Parameters
-    ----------
-    name:
-        A short file-name-safe label (for example ``"vae-05"``).
-    build:
-        A function with no arguments returning an uncompiled :class:`VAE` (for example
-        ``lambda: build_vae(seed=0)``); it is called every time, to compute the key.
-    data:
-        What :func:`~vae_tutorial.data.load_mnist` returned: trained on ``data.x_train``,
-        validated on ``data.x_test``.
-    epochs, batch_size, learning_rate:
-        Training settings (Adam); part of the key.
-    cache_dir:
-        Folder for the cache; default ``<vae_tutorial.data.cache_dir()>/models``.
-    verbose:
-        Passed to ``fit`` when training.
+    Either way the model comes compiled with ``Adam(learning_rate)``, ready for
+    ``evaluate`` (a loaded model's optimizer starts afresh if you train it further), and
+    gives the same ``evaluate`` numbers as the model it was trained as.
+
+    ``name`` is a short file-name-safe label (for example ``"vae-05"``). ``build`` is a
+    function with no arguments returning an uncompiled :class:`VAE` (for example
+    ``lambda: build_vae(seed=0)``); it is called every time, to compute the key, so pass
+    the function, not a model it built. ``data`` is what :func:`~vae_tutorial.data.load_mnist`
+    returned: trained on ``data.x_train``, validated on ``data.x_test``. ``epochs``,
+    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key. ``cache_dir`` is the
+    cache's folder; default ``<vae_tutorial.data.cache_dir()>/models``.
 
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
     twins, nats per image) to its per-epoch values, whether trained now or loaded.
+    Introduced in notebook 05.
     """
     if (not isinstance(name, str) or not name or any(ch in name for ch in "/\\")
             or name.startswith(".")):
         raise ValueError(f"name must be a plain file-name label such as 'vae-05'; got {name!r}.")
+    if isinstance(build, keras.Model) or not callable(build):
+        raise TypeError(f"build must be a function that returns a new VAE, such as "
+                        f"lambda: build_vae(seed=0); got a {type(build).__name__}. Pass the "
+                        "function itself, not a model it built.")
+    if not isinstance(data, MnistData):
+        raise TypeError(f"data must be what load_mnist() returns (it holds the training and "
+                        f"test images and their source); got a {type(data).__name__}.")
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
-    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
+    learning_rate = check_number(learning_rate, "learning_rate")
+    if not 0 < learning_rate < 1:
         raise ValueError(f"learning_rate must be a number in (0, 1); got {learning_rate!r}.")
     folder = Path(cache_dir) if cache_dir is not None else data_cache_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
@@ -108,20 +106,23 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
 
     cached = _load_entry(model_path, meta_path, description)
     if cached is not None:
-        return cached
-
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
-    history = model.fit(data.x_train, epochs=epochs, batch_size=batch_size,
-                        validation_data=data.x_test, verbose=verbose).history
-    history = {k: [float(v) for v in values] for k, values in history.items()}
-    _atomic_write(model_path, lambda tmp: model.save(tmp))
-    try:
-        meta = {"description": description, "model_sha256": file_sha256(model_path),
-                "history": history}
-        _atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, default=str)))
-    except BaseException:  # no model file without its meta file
-        model_path.unlink(missing_ok=True)
-        raise
+        model, history = cached
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+        history = model.fit(data.x_train, epochs=epochs, batch_size=batch_size,
+                            validation_data=data.x_test, verbose=0).history
+        history = {k: [float(v) for v in values] for k, values in history.items()}
+        with atomic_write(model_path) as tmp:
+            model.save(tmp)
+        try:
+            meta = {"description": description, "model_sha256": file_sha256(model_path),
+                    "history": history}
+            with atomic_write(meta_path) as tmp:
+                tmp.write_text(json.dumps(meta, default=str))
+        except BaseException:  # no model file without its meta file
+            model_path.unlink(missing_ok=True)
+            raise
     return model, history
 
 

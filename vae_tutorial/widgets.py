@@ -28,35 +28,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .checks import check_images, check_labels, check_matrix
+from .checks import check_number as _check_number
+from .checks import check_range as _check_range
 from .probability import kl_univariate_gaussians
 
 _LOG_NORMALIZER = 0.5 * math.log(2.0 * math.pi)
-
-
-def _check_number(value, name: str) -> float:
-    """``value`` as a finite float, or a ValueError naming ``name``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number; got {value!r}.") from exc
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return number
-
-
-def _check_range(value, name: str, *, positive: bool = False) -> tuple[float, float]:
-    """``value`` as a (low, high) pair of finite floats with low < high."""
-    try:
-        low, high = value
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a pair (low, high); got {value!r}.") from exc
-    low, high = _check_number(low, f"{name}[0]"), _check_number(high, f"{name}[1]")
-    if not low < high:
-        raise ValueError(f"{name} must satisfy low < high; got ({low:g}, {high:g}).")
-    if positive and low <= 0:
-        raise ValueError(
-            f"{name} must hold positive standard deviations; got a low end of {low:g}.")
-    return low, high
 
 
 def _normal_density(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
