@@ -34,15 +34,15 @@ import itertools
 import json
 import os
 import re
-import stat
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+
+from .files import atomic_write
 
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 600  # seconds per cell
@@ -137,24 +137,9 @@ def run_notebook(
 
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> None:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file in its folder and ``os.replace``.
-
-    The file keeps its permission bits (a new one gets 0o644); on any error the temporary
-    file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        try:
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`vae_tutorial.files.atomic_write`)."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
 def write_notebook_atomic(nb: NotebookNode, path: str | os.PathLike) -> None:
