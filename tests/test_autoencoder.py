@@ -91,6 +91,17 @@ def test_layer_sizes_follow_hidden_units(hidden, encoder_units, decoder_units):
     assert dense_units(decoder) == decoder_units
 
 
+def test_notebook_01_model_matches_its_hand_built_layers():
+    # Notebook 01 builds keras.Sequential([Dense(256, relu), Dense(32)]) and the mirror
+    # decoder by hand, then uses this builder: same sizes, activations and parameter counts.
+    _, encoder, decoder = build_dense_autoencoder(32, hidden_units=(256,))
+    assert dense_units(encoder) == [256, 32] and dense_units(decoder) == [256, 784]
+    assert dense_activations(encoder) == ["relu", "linear"]
+    assert dense_activations(decoder) == ["relu", "linear"]
+    assert encoder.count_params() == 784 * 256 + 256 + 256 * 32 + 32  # 209,184
+    assert decoder.count_params() == 32 * 256 + 256 + 256 * 784 + 784  # 209,936
+
+
 def test_hidden_layers_use_the_activation_and_code_and_output_are_linear():
     _, encoder, decoder = build_dense_autoencoder(2, hidden_units=(8, 4), activation="tanh")
     assert dense_activations(encoder) == ["tanh", "tanh", "linear"]

@@ -322,6 +322,17 @@ def test_training_curves_from_a_real_keras_history():
     assert len(fig.axes[0].get_lines()) == 1
 
 
+@pytest.mark.parametrize("epochs", [2, 3, 7, 20])
+def test_training_curves_epoch_ticks_are_whole_numbers(epochs):
+    fig = training_curves({"loss": np.linspace(3.0, 1.0, epochs)})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert len(ticks) >= 2
+    assert all(float(t).is_integer() for t in ticks), ticks
+
+
 def test_training_curves_keys_selects_metrics():
     fig = training_curves(HISTORY, keys=["mse"])
     assert set(lines_by_label(fig)) == {"mse"}

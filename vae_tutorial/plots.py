@@ -15,6 +15,7 @@ from statistics import NormalDist
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .checks import as_array, check_images, check_int, check_labels, check_matrix
 
@@ -202,6 +203,7 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
         fig = ax.figure
     for values, style, label in curves:
         ax.plot(np.arange(1, values.size + 1), values, style, marker=".", label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
