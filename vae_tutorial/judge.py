@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .checks import IMAGE_PIXELS, check_images, check_int, check_labels
 from .data import MnistData
@@ -56,8 +57,9 @@ def train_judge(data: MnistData, *, seed: int = 0, epochs: int = 10, batch_size:
     data:
         What :func:`~vae_tutorial.data.load_mnist` returned (flattened or not).
     seed:
-        Fixes the initial weights and the order of the batches, so the same seed and
-        data give the same judge on the same machine (Keras' global seed is untouched).
+        Fixes the initial weights and, with TensorFlow's global seed (which
+        ``setup_notebook`` sets), the order of the batches: the same seeds and data give
+        the same judge on the same machine. Nothing global is reseeded.
     epochs, batch_size, learning_rate:
         Training settings (Adam on the cross-entropy of the logits); the defaults are
         notebook 02's.
@@ -81,11 +83,13 @@ def train_judge(data: MnistData, *, seed: int = 0, epochs: int = 10, batch_size:
     judge.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"], steps_per_execution=16)  # fewer Python round trips
-    rng = np.random.default_rng(seed)
-    for _ in range(epochs):  # our own shuffle: repeatable without Keras' global seed
-        order = rng.permutation(x.shape[0])
-        judge.fit(x[order], y[order], batch_size=batch_size, epochs=1, shuffle=False,
-                  verbose=0)
+    # Shuffle indices, not images: one copy of the images, whatever the data size.
+    images, labels = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    batches = (tf.data.Dataset.range(x.shape[0])
+               .shuffle(x.shape[0], seed=seed, reshuffle_each_iteration=True)
+               .batch(batch_size)
+               .map(lambda rows: (tf.gather(images, rows), tf.gather(labels, rows))))
+    judge.fit(batches, epochs=epochs, shuffle=False, verbose=0)  # shuffled above
     return judge
 
 
