@@ -16,6 +16,8 @@ Public API (module, introduced in notebook):
   (probability, 02-04): the probability toolkit.
 - ``VAE``, ``build_vae``, ``build_encoder``, ``build_decoder``, ``load_vae`` (vae, 05).
 - ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
+- ``train_judge``, ``judge_confidence``, ``JudgeScores`` (judge, 02; packaged in 05): the
+  digit classifier that scores how digit-like generated images look.
 - ``KLExplorer`` (widgets, 03): sliders for q = N(mu, sigma^2) against p, with KL in nats.
 - ``LatentExplorer`` (widgets, 06): sliders pick a 2-D code; its decoded image is drawn live.
 """
@@ -53,6 +55,9 @@ _EXPORTS = {
     "build_decoder": "vae",
     "load_vae": "vae",
     "train_or_load_vae": "training",
+    "train_judge": "judge",
+    "judge_confidence": "judge",
+    "JudgeScores": "judge",
 }
 
 __all__ = sorted(_EXPORTS)
