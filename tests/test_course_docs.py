@@ -43,12 +43,13 @@ def test_the_one_day_path_fits_a_day_and_the_half_days_fit_half_days():
 # --------------------------------------------------------------------------- NOTATION.md
 
 ROW_RE = re.compile(r"^\|(?!---)(.*)\|\s*$")
+LOCAL_HEADING = "## Symbols local to one notebook"
 
 
 def notation_rows(text: str) -> list[list[str]]:
-    """The body rows of every table in ``text``, as lists of stripped cells."""
+    """The body rows of the course-wide tables in ``text`` (not the local symbols)."""
     rows = []
-    for line in text.splitlines():
+    for line in text.split(LOCAL_HEADING)[0].splitlines():
         match = ROW_RE.match(line)
         if match and not line.startswith("| Symbol |"):
             rows.append([cell.strip() for cell in match[1].split("|")])
@@ -80,3 +81,13 @@ def test_notation_table_keeps_the_agreed_meanings():
     assert "sigmoid" in rows[r"$\ell_d$"][1]
     assert "nats per image" in rows[r"$-\mathcal{L}(x)$"][1]
     assert r"\sigma(" not in text  # the sigmoid is never written as sigma
+
+
+def test_local_symbols_name_their_notebooks():
+    local = NOTATION.read_text(encoding="utf-8").split(LOCAL_HEADING)[1]
+    rows = [[cell.strip() for cell in m[1].split("|")]
+            for m in map(ROW_RE.match, local.splitlines()) if m and "Notebook" not in m[1]]
+    assert len(rows) >= 10
+    for notebooks, symbol, meaning in rows:
+        assert re.fullmatch(r"(0[1-9]|10)(, (0[1-9]|10))*", notebooks), notebooks
+        assert "$" in symbol and meaning, symbol
