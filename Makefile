@@ -61,7 +61,7 @@ student: $(STAMP)
 	$(BIN)/python -m vae_tutorial.notebook_tools student notebooks student
 
 benchmark: $(STAMP)
-	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py
+	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py --mode both
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) student .pytest_cache .ruff_cache .test-cache

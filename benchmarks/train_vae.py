@@ -25,7 +25,7 @@ size just before the model was built (TensorFlow and the data already loaded). W
 ``--steps-per-execution`` and ``--fit-dataset`` change only the package row, to measure
 ways of cutting Keras' per-epoch and per-step overhead. Targets (printed, never enforced):
 held-out negative ELBO of at most 113 nats (offline data, 50 epochs) and the package
-within 1.2 x the bare loop's seconds per epoch.
+within 1.1 x the bare loop's seconds per epoch.
 
     python benchmarks/train_vae.py                       # offline data, 50 epochs
     python benchmarks/train_vae.py --repeats 2 --json benchmarks/results/train.json
@@ -52,7 +52,7 @@ SOURCES = ("auto", "keras", "offline")
 EVAL_SEED = 2024  # fixes the evaluation's binarization and z noise, whatever --seed is
 EVAL_BATCH = 1000
 TARGET_NELBO = 113.0  # nats per image, held out (offline data, 50 epochs)
-TARGET_RATIO = 1.2  # package s/epoch over bare s/epoch
+TARGET_RATIO = 1.1  # issue 8: package s/epoch over bare s/epoch
 
 
 # --------------------------------------------------------------------------- one row
