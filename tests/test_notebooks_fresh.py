@@ -103,13 +103,18 @@ def notation_link_problems(nb) -> list[str]:
 
 
 def error_output_problems(nb) -> list[str]:
+    """Stored errors, and stderr text (log noise a learner should not have to read)."""
     return [
-        f"cell {number}: stored output is an error ({output.get('ename')}); fix the cell "
-        "(to show an error message on purpose, catch it and print it), then run `make execute`"
+        f"cell {number}: stored output is {what}; fix the cell (to show an error message on "
+        "purpose, catch it and print it), then run `make execute`"
         for number, cell in enumerate(nb.cells, start=1)
         if cell.cell_type == "code"
         for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
+        for what in (
+            [f"an error ({output.get('ename')})"] if output.get("output_type") == "error"
+            else [f"stderr text ({output.get('text', '')[:60]!r})"]
+            if output.get("name") == "stderr" else []
+        )
     ]
 
 
@@ -266,3 +271,6 @@ def test_error_output_check():
     nb = valid_notebook()
     nb.cells[4].outputs.append(new_output("error", ename="ValueError", evalue="", traceback=[]))
     assert "cell 5: stored output is an error (ValueError)" in error_output_problems(nb)[0]
+    nb = valid_notebook()
+    nb.cells[4].outputs.append(new_output("stream", name="stderr", text="I0000 oneDNN ...\n"))
+    assert "cell 5: stored output is stderr text ('I0000 oneDNN" in error_output_problems(nb)[0]

@@ -8,13 +8,26 @@ TensorFlow loads.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
+import sys
+import tempfile
 import warnings
 
 from .checks import check_int
 
 DEFAULT_SEED = 42
+
+# Notices TensorFlow's C++ core prints while it loads, whatever TF_CPP_MIN_LOG_LEVEL says
+# (they come before its logging is configured). Anything else printed then is passed on.
+_STARTUP_NOTICE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} [\d:. ]+\d+ \S+\] (oneDNN custom operations are on"
+    r"|Could not find cuda drivers|This TensorFlow binary is optimized"
+    r"|Unable to register cu\w+ factory|TF-TRT Warning)"
+)
 
 _FIGURE_DEFAULTS = {
     "figure.figsize": (8.0, 4.0),
@@ -39,15 +52,16 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> int:
     backend (``keras.utils.set_random_seed``), and TensorFlow is asked for deterministic
     kernels (``enable_op_determinism``), so a re-run repeats exactly on the same machine.
     TensorFlow's start-up notices are quieted through its own switches (its C++ log
-    level, its Python and absl loggers, deprecation warnings); errors and crash reports
-    still reach the notebook and the terminal. Returns the seed, so a notebook can print
+    level, its Python and absl loggers, deprecation warnings) and, for the few it prints
+    while loading regardless, by holding back exactly those lines; errors and crash
+    reports still reach the notebook and the terminal. Returns the seed, so a notebook can print
     it. Introduced in notebook 01.
     """
     seed = check_int(seed, "seed", minimum=0)
 
     # Read by TensorFlow's C++ core when it is first imported: 3 hides its INFO, WARNING
     # and ERROR notices (CUDA probes on a machine without a GPU); a fatal error and a
-    # crash still print. In Jupyter these C++ notices go to the server's terminal anyway.
+    # crash still print. A few notices ignore it while TensorFlow loads: see below.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if os.environ["KERAS_BACKEND"] != "tensorflow":
@@ -56,16 +70,45 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> int:
             "TensorFlow backend. Unset KERAS_BACKEND or set it to 'tensorflow', then "
             "restart the kernel."
         )
-    import absl.logging
-    import keras
-    import matplotlib as mpl
-    import tensorflow as tf
+    with _startup_notices_filtered():  # loading TensorFlow and starting its runtime
+        import absl.logging
+        import keras
+        import tensorflow as tf
 
-    absl.logging.set_verbosity(absl.logging.ERROR)
-    tf.get_logger().setLevel(logging.ERROR)
+        absl.logging.set_verbosity(absl.logging.ERROR)
+        tf.get_logger().setLevel(logging.ERROR)
+        keras.utils.set_random_seed(seed)  # Python, numpy and the backend in one call
+        tf.config.experimental.enable_op_determinism()
+        float(tf.reduce_sum(tf.zeros(1)))  # the first op: the runtime's own notices
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import matplotlib as mpl
 
-    keras.utils.set_random_seed(seed)  # Python, numpy and the backend in one call
-    tf.config.experimental.enable_op_determinism()
     mpl.rcParams.update(_FIGURE_DEFAULTS)
     return seed
+
+
+@contextlib.contextmanager
+def _startup_notices_filtered():
+    """Hold back TensorFlow's start-up notices from file descriptor 2 while it loads.
+
+    fd 2 points at a temporary file only for the duration of the block; afterwards every
+    line that is not a known start-up notice (``_STARTUP_NOTICE``) is written to stderr,
+    so an error raised while TensorFlow loads is still shown. fd 2 is restored before the
+    block's exception (if any) propagates.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read().decode("utf-8", "replace")
+            kept = [line for line in text.splitlines(keepends=True)
+                    if line.strip() and not _STARTUP_NOTICE.match(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
