@@ -1,17 +1,17 @@
 # Two commands do all the set-up (README):
 #   make lab    open the course in JupyterLab at notebooks/
-#   make test   lint, unit tests and nbval over every notebook (offline data)
+#   make test   every test: lint, unit tests and nbval over every notebook with the newest
+#               versions (make test-newest), then the unit tests with the lowest versions
+#               pyproject.toml allows (make test-lowest, in .venv-lowest); offline data
 # Both create a local virtual environment in .venv on first use and reuse it afterwards;
-# it is rebuilt when pyproject.toml changes.
-# CI also runs `make test-lowest`: the unit tests with the lowest versions pyproject.toml
-# allows (.ci/lowest-constraints.txt), in .venv-lowest.
+# it is rebuilt when pyproject.toml changes. CI (.ci/run) runs `make test`.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-lowest lint execute student benchmark clean
+.PHONY: lab test test-newest test-lowest lint execute student benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,9 @@ lab: $(STAMP)
 # Tests always use the offline MNIST subset (fast, repeatable, no network needed) and an
 # empty model cache, so notebooks that train-or-load really train.
 TEST_CACHE := $(CURDIR)/.test-cache
-test: $(STAMP)
+test: test-newest test-lowest
+
+test-newest: $(STAMP)
 	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks
 	rm -rf $(TEST_CACHE)
 	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
