@@ -27,9 +27,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import check_images, check_labels, check_matrix
-from .checks import check_number as _check_number
-from .checks import check_range as _check_range
+from .checks import check_images, check_labels, check_matrix, check_number, check_range
 from .probability import kl_univariate_gaussians
 
 _LOG_NORMALIZER = 0.5 * math.log(2.0 * math.pi)
@@ -39,21 +37,30 @@ def _normal_density(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - _LOG_NORMALIZER)
 
 
-def _png_output(figure: Figure, text: str) -> dict:
-    """A ``display_data`` output holding ``figure`` as a PNG (for an Output widget)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return {"output_type": "display_data",
-            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                     "text/plain": text},
-            "metadata": {}}
+def _check_within(value: float, name: str, low: float, high: float, range_name: str) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in {range_name} ({low:g}, {high:g}); got {value:g}.")
 
 
 class _Explorer:
-    """What both explorers share: redraw on any slider change; display as their widget."""
+    """What both explorers share: sliders that redraw, a PNG output, display as the widget."""
 
-    def _on_change(self, change) -> None:
-        self.update()
+    def _watch(self, *sliders) -> None:
+        for slider in sliders:
+            slider.observe(lambda change: self.update(), names="value")
+
+    def _show(self, text: str) -> None:
+        """Store ``self.figure`` as the Output widget's one PNG ``display_data`` output.
+
+        One assignment replaces the picture without flicker, with or without a kernel, and
+        keeps it in the saved widget state of an executed notebook.
+        """
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        self.output.outputs = ({
+            "output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                     "text/plain": text}},)
 
     def _repr_mimebundle_(self, **kwargs):
         """Show the widget when the explorer itself is a cell's last expression."""
@@ -106,20 +113,16 @@ class KLExplorer(_Explorer):
 
     def __init__(self, mu_p: float = 0.0, sigma_p: float = 1.0, *, mu: float = 0.0,
                  sigma: float = 1.0, mu_range=(-4.0, 4.0), sigma_range=(0.1, 3.0)):
-        self.mu_p = _check_number(mu_p, "mu_p")
-        self.sigma_p = _check_number(sigma_p, "sigma_p")
+        self.mu_p = check_number(mu_p, "mu_p")
+        self.sigma_p = check_number(sigma_p, "sigma_p")
         if self.sigma_p <= 0:
             raise ValueError(
                 f"sigma_p must be positive (a standard deviation); got {self.sigma_p:g}.")
-        mu_low, mu_high = _check_range(mu_range, "mu_range")
-        sigma_low, sigma_high = _check_range(sigma_range, "sigma_range", positive=True)
-        mu = _check_number(mu, "mu")
-        sigma = _check_number(sigma, "sigma")
-        if not mu_low <= mu <= mu_high:
-            raise ValueError(f"mu must lie in mu_range ({mu_low:g}, {mu_high:g}); got {mu:g}.")
-        if not sigma_low <= sigma <= sigma_high:
-            raise ValueError(
-                f"sigma must lie in sigma_range ({sigma_low:g}, {sigma_high:g}); got {sigma:g}.")
+        mu_low, mu_high = check_range(mu_range, "mu_range")
+        sigma_low, sigma_high = check_range(sigma_range, "sigma_range", positive=True)
+        mu, sigma = check_number(mu, "mu"), check_number(sigma, "sigma")
+        _check_within(mu, "mu", mu_low, mu_high, "mu_range")
+        _check_within(sigma, "sigma", sigma_low, sigma_high, "sigma_range")
 
         # A fixed x-axis, so the picture does not jump while a slider moves.
         reach = 4.0 * self.sigma_p
@@ -136,8 +139,7 @@ class KLExplorer(_Explorer):
         self.widget = ipywidgets.VBox([self.mu, self.sigma, self.kl_label, self.output])
         self.figure = None
 
-        self.mu.observe(self._on_change, names="value")
-        self.sigma.observe(self._on_change, names="value")
+        self._watch(self.mu, self.sigma)
         self.update()
 
     # ------------------------------------------------------------------ sliders
@@ -195,10 +197,7 @@ class KLExplorer(_Explorer):
             f" &nbsp;(q = N({mu:.2f}, {sigma:.3f}²), p = N({self.mu_p:g}, {self.sigma_p:g}²))"
         )
         self.figure = self._draw(mu, sigma, kl_qp, kl_pq)
-        # Replacing the outputs in one assignment redraws without flicker, with or without
-        # a kernel, and the PNG is kept in the notebook's saved widget state.
-        self.output.outputs = (
-            _png_output(self.figure, f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>"),)
+        self._show(f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>")
 
     def _draw(self, mu: float, sigma: float, kl_qp: float, kl_pq: float) -> Figure:
         fig = Figure(figsize=(7.6, 3.4), dpi=80)
@@ -264,13 +263,11 @@ class LatentExplorer(_Explorer):
     def __init__(self, decode, *, z1: float = 0.0, z2: float = 0.0, z_range=(-3.0, 3.0),
                  step: float = 0.05, codes=None, labels=None):
         self._decode = self._decode_function(decode)
-        low, high = _check_range(z_range, "z_range")
-        z1, z2 = _check_number(z1, "z1"), _check_number(z2, "z2")
-        for name, value in (("z1", z1), ("z2", z2)):
-            if not low <= value <= high:
-                raise ValueError(
-                    f"{name} must lie in z_range ({low:g}, {high:g}); got {value:g}.")
-        step = _check_number(step, "step")
+        low, high = check_range(z_range, "z_range")
+        z1, z2 = check_number(z1, "z1"), check_number(z2, "z2")
+        _check_within(z1, "z1", low, high, "z_range")
+        _check_within(z2, "z2", low, high, "z_range")
+        step = check_number(step, "step")
         if not 0 < step <= high - low:
             raise ValueError(f"step must be positive and at most high - low = {high - low:g}; "
                              f"got {step:g}.")
@@ -304,8 +301,7 @@ class LatentExplorer(_Explorer):
         self.widget = ipywidgets.VBox([self.z1, self.z2, self.output])
 
         self.update()  # the first call checks what decode returns
-        self.z1.observe(self._on_change, names="value")
-        self.z2.observe(self._on_change, names="value")
+        self._watch(self.z1, self.z2)
 
     # ------------------------------------------------------------------ decoding
 
@@ -373,10 +369,7 @@ class LatentExplorer(_Explorer):
         self._shown.set_data(self._image)
         self._marker.set_data([z1], [z2])
         self._shown.axes.set_title(f"decoded z = ({z1:.2f}, {z2:.2f})")
-        # One assignment replaces the picture without flicker and keeps it in the saved
-        # widget state of an executed notebook.
-        self.output.outputs = (_png_output(self.figure, f"<decoded image of z = ({z1:.2f}, "
-                                                        f"{z2:.2f})>"),)
+        self._show(f"<decoded image of z = ({z1:.2f}, {z2:.2f})>")
 
     def _draw_background(self) -> None:
         fig = Figure(figsize=(7.2, 3.4), dpi=80)
