@@ -22,6 +22,11 @@ CELL_INCHES = 0.9  # side of one image cell in a grid
 MANIFOLD_TILE_INCHES = 0.6  # side of one tile of manifold_grid's mosaic
 
 
+def _figure(ax, inches: tuple[float, float]):
+    """(figure, axes): ``ax`` and its figure, or a new figure of ``inches`` when ax is None."""
+    return plt.subplots(figsize=inches) if ax is None else (ax.figure, ax)
+
+
 def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None = None,
                title: str | None = None):
     """Show images in a grid of square cells.
@@ -133,19 +138,14 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     if max_points is not None and points.shape[0] > max_points:
         keep = np.random.default_rng(seed).choice(points.shape[0], max_points, replace=False)
         points, labels = points[keep], labels[keep]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 5.0))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (6.0, 5.0))
     classes = np.unique(labels)
     cmap = plt.get_cmap("tab10" if classes.size <= 10 else "tab20")
     for k, cls in enumerate(classes):
         mask = labels == cls
         ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.7, color=cmap(k % cmap.N),
                    label=str(cls))
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
@@ -196,24 +196,13 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                 )
             label = name if name == key else f"{key} (held-out)"
             curves.append((values, style, label))
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (6.0, 4.0))
     for values, style, label in curves:
         ax.plot(np.arange(1, values.size + 1), values, style, marker=".", label=label)
-    ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel="epoch", ylabel=ylabel)
     ax.legend()
     fig.tight_layout()
     return fig
-
-
-def _standard_normal_quantiles(probabilities: np.ndarray) -> np.ndarray:
-    """Phi^{-1}(p) for each p in (0, 1), with the standard library (no SciPy needed)."""
-    inverse_cdf = NormalDist().inv_cdf
-    return np.array([inverse_cdf(float(p)) for p in probabilities])
 
 
 def _tick_label(value: float) -> str:
@@ -263,7 +252,8 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
         if not 0.0 < low < high < 1.0:
             raise ValueError(f"probabilities must satisfy 0 < low < high < 1; got "
                              f"{probabilities!r}.")
-        values = _standard_normal_quantiles(np.linspace(low, high, n))
+        # Phi^{-1} from the standard library (no SciPy needed)
+        values = np.array([NormalDist().inv_cdf(float(p)) for p in np.linspace(low, high, n)])
     else:
         values = as_array(values, "values")
         if values.ndim != 1 or values.size < 2:
@@ -286,21 +276,16 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
     side = tiles.shape[1]
     mosaic = tiles.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
 
-    if ax is None:
-        # About MANIFOLD_TILE_INCHES per tile (48 pixels at 80 dpi), plus room for the axis texts:
-        # digits a room can read on a projector (15 x 15 tiles: 10.2 inches).
-        inches = max(3.0, MANIFOLD_TILE_INCHES * n + 1.2)
-        fig, ax = plt.subplots(figsize=(inches, inches))
-    else:
-        fig = ax.figure
+    # About MANIFOLD_TILE_INCHES per tile (48 pixels at 80 dpi), plus room for the axis texts:
+    # digits a room can read on a projector (15 x 15 tiles: 10.2 inches).
+    inches = max(3.0, MANIFOLD_TILE_INCHES * n + 1.2)
+    fig, ax = _figure(ax, (inches, inches))
     ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0)
     ax.grid(False)
     shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
     centres = (shown + 0.5) * side - 0.5
     ax.set_xticks(centres, [_tick_label(values[i]) for i in shown])
     ax.set_yticks(centres, [_tick_label(values[n - 1 - i]) for i in shown])
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     fig.tight_layout()
     return fig
