@@ -219,23 +219,14 @@ class SolutionMarkerError(ValueError):
     """Unbalanced or nested ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers."""
 
 
-def _marker(line: str) -> str | None:
-    stripped = line.strip()
-    if stripped == BEGIN_SOLUTION:
-        return "begin"
-    if stripped == END_SOLUTION:
-        return "end"
-    return None
-
-
 def _strip_cell_source(source: str, stub: tuple[str, ...], where: str) -> tuple[str, int]:
     """Return (source with each solution block replaced by ``stub``, number of blocks)."""
     out: list[str] = []
     blocks = 0
     begin_line = None
     for line_number, line in enumerate(source.splitlines(keepends=True), start=1):
-        kind = _marker(line)
-        if kind == "begin":
+        marker = line.strip()
+        if marker == BEGIN_SOLUTION:
             if begin_line is not None:
                 raise SolutionMarkerError(
                     f"{where}: nested '{BEGIN_SOLUTION}' on line {line_number} (the block "
@@ -244,7 +235,7 @@ def _strip_cell_source(source: str, stub: tuple[str, ...], where: str) -> tuple[
             begin_line = line_number
             indent = line[: len(line) - len(line.lstrip())]
             out.extend(f"{indent}{stub_line}\n" for stub_line in stub)
-        elif kind == "end":
+        elif marker == END_SOLUTION:
             if begin_line is None:
                 raise SolutionMarkerError(
                     f"{where}: '{END_SOLUTION}' on line {line_number} without a matching "
@@ -265,16 +256,12 @@ def _strip_cell_source(source: str, stub: tuple[str, ...], where: str) -> tuple[
     return text, blocks
 
 
-def _cell_where(name: str, number: int) -> str:
-    return f"{name}, cell {number}"
-
-
 def count_solutions(nb: NotebookNode, name: str = "notebook") -> int:
     """Number of solution blocks in ``nb`` (raises ``SolutionMarkerError`` if malformed)."""
     total = 0
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type in ("code", "markdown"):
-            _, blocks = _strip_cell_source(cell.source, CODE_STUB, _cell_where(name, number))
+            _, blocks = _strip_cell_source(cell.source, CODE_STUB, f"{name}, cell {number}")
             total += blocks
     return total
 
@@ -291,7 +278,7 @@ def strip_solutions(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
         if cell.cell_type not in ("code", "markdown"):
             continue
         stub = CODE_STUB if cell.cell_type == "code" else MARKDOWN_STUB
-        source, blocks = _strip_cell_source(cell.source, stub, _cell_where(name, number))
+        source, blocks = _strip_cell_source(cell.source, stub, f"{name}, cell {number}")
         if cell.cell_type == "code":
             cell.metadata.pop(METADATA_KEY, None)
         if blocks:
@@ -465,7 +452,7 @@ def parse_parts(nb: NotebookNode, name: str = "notebook") -> list[Part]:
             if _FENCE_RE.match(line):
                 fenced = not fenced
             match = _HEADING_RE.match(line.rstrip())
-            if fenced or match is None or _marker(line):
+            if fenced or match is None or line.strip() in (BEGIN_SOLUTION, END_SOLUTION):
                 continue
             text = match["text"]
             optional = text.endswith(OPTIONAL_SUFFIX)
@@ -506,16 +493,8 @@ def read_plan(nb: NotebookNode, name: str = "notebook") -> NotebookPlan:
                 f"with '{OPTIONAL_SUFFIX}'; mark the optional {kind}s, or make the core "
                 f"equal to the total"
             )
-    return NotebookPlan(
-        name=name,
-        title=header["title"],
-        teaching=header["teaching"],
-        core_teaching=header["core_teaching"],
-        exercises=header["exercises"],
-        core_exercises=header["core_exercises"],
-        prerequisites=header["prerequisites"],
-        parts=tuple(parts),
-    )
+    del header["cell"], header["line"]
+    return NotebookPlan(name=name, **header, parts=tuple(parts))
 
 
 def read_plans(paths: list[str | os.PathLike]) -> list[NotebookPlan]:
@@ -580,23 +559,21 @@ def _exercise_label(numbers: list[int]) -> str:
     return f"{word} {', '.join(map(str, numbers))}"
 
 
-def one_day_items(plans: list[NotebookPlan]) -> list[tuple[NotebookPlan, str, int]]:
-    """The one-day path: the core sections, then the core exercises, of every notebook."""
+def one_day_items(plans: list[NotebookPlan], core: bool = True) -> list[tuple]:
+    """(plan, what, minutes) of the one-day path: the core sections, then the core
+    exercises, of every notebook; with ``core=False`` every notebook whole."""
     items = []
     for plan in plans:
-        optional = plan.optional_parts("section")
-        items.append((plan, "core sections" if optional else "all sections", plan.core_teaching))
-        items.append((plan, _exercise_label(plan.exercise_numbers(True)), plan.core_exercises))
+        sections = "core sections" if core and plan.optional_parts("section") else "all sections"
+        items.append((plan, sections, plan.core_teaching if core else plan.teaching))
+        exercises = _exercise_label(plan.exercise_numbers(core))
+        items.append((plan, exercises, plan.core_exercises if core else plan.exercises))
     return items
 
 
-def whole_items(plans: list[NotebookPlan]) -> list[tuple[NotebookPlan, str, int]]:
-    """Every notebook whole: all sections, then all exercises."""
-    items = []
-    for plan in plans:
-        items.append((plan, "all sections", plan.teaching))
-        items.append((plan, _exercise_label(plan.exercise_numbers(False)), plan.exercises))
-    return items
+def whole_items(plans: list[NotebookPlan]) -> list[tuple]:
+    """(plan, what, minutes) of every notebook whole: all sections, then all exercises."""
+    return one_day_items(plans, core=False)
 
 
 def split_in_two(plans: list[NotebookPlan]) -> int:
