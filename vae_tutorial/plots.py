@@ -29,20 +29,11 @@ def _figure(ax, inches: tuple[float, float]):
 
 def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None = None,
                title: str | None = None):
-    """Show images in a grid of square cells.
+    """Show ``images`` (floats in [0, 1], shape (N, 28, 28) or (N, 784)) in a grid of
+    square cells; return the Figure.
 
-    Parameters
-    ----------
-    images:
-        Floats in [0, 1], shape (N, 28, 28) or (N, 784).
-    ncols:
-        Images per row; default ``ceil(sqrt(N))``, which makes the grid square.
-    titles:
-        Optional N short captions (for example the digit labels), one per image.
-    title:
-        Figure title.
-
-    Returns the Figure.
+    ``ncols`` images per row (default ``ceil(sqrt(N))``: a square grid); ``titles``: optional
+    N short captions (for example the digit labels); ``title``: the figure's title.
     """
     images = check_images(images, "images")
     n = images.shape[0]
@@ -74,16 +65,9 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 def compare_images(rows: Mapping[str, object], *, title: str | None = None):
     """Show aligned rows of images, one row per named set (e.g. originals, reconstructions).
 
-    Parameters
-    ----------
-    rows:
-        Ordered mapping ``{row label: images}``; every entry holds the same number N of
-        images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each row
-        shows item j, so an original sits above its reconstruction.
-    title:
-        Figure title.
-
-    Returns the Figure.
+    ``rows`` is an ordered mapping ``{row label: images}``; every entry holds the same
+    number N of images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each
+    row shows item j, so an original sits above its reconstruction. Returns the Figure.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {row label: images}.")
@@ -114,22 +98,12 @@ def compare_images(rows: Mapping[str, object], *, title: str | None = None):
 
 def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str = "$z_2$",
                ax=None, max_points: int | None = None, seed: int = 0):
-    """Scatter 2-D points (for example codes) coloured by their digit label.
+    """Scatter 2-D ``points`` (finite, shape (N, 2); codes, say) coloured by ``labels``.
 
-    Parameters
-    ----------
-    points:
-        Finite numbers, shape (N, 2).
-    labels:
-        Integers, shape (N,); one colour per distinct label (tab10 for digits 0-9).
-    title, xlabel, ylabel:
-        Axis texts (every course figure has a title and axis labels).
-    ax:
-        Axes to draw on; a new figure when None.
-    max_points:
-        Draw at most this many points, picked at random with ``seed`` (for legibility).
-
-    Returns the Figure.
+    ``labels``: integers, shape (N,), one colour per distinct label (tab10 for digits 0-9).
+    ``title``, ``xlabel``, ``ylabel``: axis texts (every course figure has all three).
+    ``ax``: axes to draw on (None: a new figure). ``max_points``: draw at most this many
+    points, picked at random with ``seed`` (for legibility). Returns the Figure.
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
@@ -155,20 +129,12 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     ylabel: str = "loss (nats per image)", ax=None):
     """Plot per-epoch training curves, each with its held-out ``val_`` twin when present.
 
-    Parameters
-    ----------
-    history:
-        A ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict mapping a
-        metric name to its per-epoch values.
-    keys:
-        Metric names to draw (default: every name without the ``val_`` prefix); one
-        name may be given as a plain string.
-    title, ylabel:
-        Axis texts; say the unit in ``ylabel``.
-    ax:
-        Axes to draw on; a new figure when None.
-
-    Returns the Figure. Raises if a curve is empty or holds NaN/inf (training diverged).
+    ``history``: a ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict
+    mapping a metric name to its per-epoch values. ``keys``: metric names to draw (default:
+    every name without the ``val_`` prefix; one name may be a plain string). ``title``,
+    ``ylabel``: axis texts (say the unit in ``ylabel``). ``ax``: axes to draw on (None: a
+    new figure). Returns the Figure; raises if a curve is empty or holds NaN/inf (training
+    diverged).
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
@@ -215,25 +181,15 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
                   ylabel: str = "$z_2$", ax=None):
     """Decode an n x n grid of 2-D codes and show the images as one square mosaic.
 
-    Parameters
-    ----------
-    decode:
-        A function mapping codes, shape (M, 2), to images in [0, 1], shape (M, 784) or
-        (M, 28, 28): for example a VAE's ``decode`` method. It is called once, on all
-        ``n * n`` codes.
-    n:
-        Codes per axis (>= 2); default 20, or ``len(values)`` when ``values`` is given.
-    values:
-        The code values along each axis, increasing (the same for z_1 and z_2). Default:
-        the standard normal's quantiles at ``n`` evenly spaced probabilities from
-        ``probabilities[0]`` to ``probabilities[1]``, so each row and each column of tiles
-        stands for the same share of the prior N(0, I).
-    probabilities:
-        (low, high) with 0 < low < high < 1, used when ``values`` is None.
-    title, xlabel, ylabel:
-        Axis texts. Tick labels give the code values in z units.
-    ax:
-        Axes to draw on; a new figure when None.
+    ``decode`` maps codes, shape (M, 2), to images in [0, 1], shape (M, 784) or (M, 28, 28)
+    (a VAE's ``decode`` method, say); it is called once, on all ``n * n`` codes. ``n``:
+    codes per axis (>= 2); default 20, or ``len(values)`` when ``values`` is given.
+    ``values``: the code values along each axis, increasing (the same for z_1 and z_2);
+    default: the standard normal's quantiles at ``n`` evenly spaced probabilities from
+    ``probabilities[0]`` to ``probabilities[1]`` (0 < low < high < 1), so each row and each
+    column of tiles stands for the same share of the prior N(0, I). ``title``, ``xlabel``,
+    ``ylabel``: axis texts; tick labels give the code values in z units. ``ax``: axes to
+    draw on (None: a new figure).
 
     Tile (row r, column c) shows ``decode([values[c], values[n - 1 - r]])``: z_1 grows to
     the right and z_2 upwards, as in a scatter plot of the codes. Returns the Figure.

@@ -70,18 +70,10 @@ class _Explorer:
 class KLExplorer(_Explorer):
     """Sliders for q = N(mu, sigma^2), drawn against p = N(mu_p, sigma_p^2), with both KLs.
 
-    Parameters
-    ----------
-    mu_p, sigma_p:
-        The fixed distribution p; ``sigma_p`` is a standard deviation and must be > 0.
-        Default: the standard normal, the prior of a VAE.
-    mu, sigma:
-        Starting values of the sliders (q's mean and standard deviation); they must lie
-        inside ``mu_range`` and ``sigma_range``.
-    mu_range:
-        (low, high) of the mean slider, low < high.
-    sigma_range:
-        (low, high) of the standard-deviation slider, 0 < low < high.
+    ``mu_p``, ``sigma_p``: the fixed p (``sigma_p`` a standard deviation, > 0); default the
+    standard normal, a VAE's prior. ``mu``, ``sigma``: the sliders' starting values (q's
+    mean and standard deviation), inside ``mu_range`` = (low, high), low < high, and
+    ``sigma_range`` = (low, high), 0 < low < high.
 
     The sliders take exact values from fixed grids: the mean moves in steps of 0.05 (the
     multiples of 0.05 inside ``mu_range``), the standard deviation over every number with
@@ -93,22 +85,13 @@ class KLExplorer(_Explorer):
     snaps to its own grid in the browser and echoes a slightly different number back
     (a log slider with step 0.01 turns 0.5 into 0.501).
 
-    Attributes
-    ----------
-    widget:
-        The ``ipywidgets.VBox`` to display (the last expression of a cell, or ``display``).
-    mu, sigma:
-        The two sliders; setting ``.value`` from Python redraws, like moving them does.
-        The value must be one of the slider's grid values (``.options``; ``mu_values`` and
-        ``sigma_values`` list them), else ipywidgets raises a ``TraitError``.
-    mu_values, sigma_values:
-        The sliders' grids, tuples of floats in increasing order.
-    kl_label:
-        The ``ipywidgets.HTML`` line showing KL(q || p) and KL(p || q) in nats.
-    output:
-        The ``ipywidgets.Output`` holding the plot (one PNG ``display_data`` output).
-    figure:
-        The matplotlib ``Figure`` drawn last (for inspection; it is not shown by pyplot).
+    Attributes: ``widget``, the ``ipywidgets.VBox`` to display (a cell's last expression,
+    or ``display``); ``mu``, ``sigma``, the two sliders: setting ``.value`` from Python
+    redraws, like moving them, and must pick one of the grid values (``.options``;
+    ``mu_values`` and ``sigma_values`` list them, increasing), else ipywidgets raises a
+    ``TraitError``; ``kl_label``, the ``ipywidgets.HTML`` line with KL(q || p) and
+    KL(p || q) in nats; ``output``, the ``ipywidgets.Output`` holding the plot (one PNG
+    ``display_data`` output); ``figure``, the matplotlib ``Figure`` drawn last (not pyplot's).
     """
 
     def __init__(self, mu_p: float = 0.0, sigma_p: float = 1.0, *, mu: float = 0.0,
@@ -221,43 +204,25 @@ class KLExplorer(_Explorer):
 class LatentExplorer(_Explorer):
     """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live.
 
-    Parameters
-    ----------
-    decode:
-        What turns codes into images: either a function mapping codes, shape (N, 2), to
-        images with values in [0, 1], shape (N, 784) or (N, 28, 28) (for example
-        ``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for a plain autoencoder), or a
-        model with such a ``decode`` method and ``latent_dim == 2`` (a
-        :class:`~vae_tutorial.vae.VAE`). It is called on one code at a time, first when
-        the explorer is made, and what it returns is checked every time: a wrong shape or
-        a value outside [0, 1] (logits, say) raises a ValueError that says what came back.
-    z1, z2:
-        The starting code; both must lie inside ``z_range``.
-    z_range:
-        (low, high) of both sliders, low < high. Default (-3, 3): three standard
-        deviations of the prior N(0, I) either way.
-    step:
-        Slider step, > 0.
-    codes, labels:
-        Optional: codes (M, 2) to draw as the map's background (for example the held-out
-        images' codes) and their digit labels (M,), which colour them.
+    ``decode`` turns codes into images: a function mapping codes, shape (N, 2), to images
+    in [0, 1], shape (N, 784) or (N, 28, 28) (``vae.decode``, say, or ``lambda z:
+    sigmoid(decoder(z))`` for a plain autoencoder), or a model with such a ``decode``
+    method and ``latent_dim == 2`` (a :class:`~vae_tutorial.vae.VAE`). It is called on one
+    code at a time, first when the explorer is made, and what it returns is checked every
+    time: a wrong shape or a value outside [0, 1] (logits, say) raises a ValueError saying
+    what came back. ``z1``, ``z2``: the starting code, inside ``z_range`` = (low, high) of
+    both sliders, low < high (default (-3, 3): three standard deviations of the prior
+    N(0, I) either way). ``step``: the slider step, > 0. ``codes``, ``labels``: optional
+    codes (M, 2) drawn as the map's background (the held-out images' codes, say) and their
+    digit labels (M,), which colour them.
 
-    Attributes
-    ----------
-    widget:
-        The ``ipywidgets.VBox`` to display (the last expression of a cell, or ``display``).
-    z1, z2:
-        The two ``FloatSlider``s; setting ``.value`` from Python redraws, like moving them.
-    output:
-        The ``ipywidgets.Output`` holding the picture (one PNG ``display_data`` output):
-        the decoded image, and the map with a cross at z.
-    figure:
-        The matplotlib ``Figure`` of the picture (not managed by pyplot); its map is drawn
-        once, and each update changes only the decoded image, the cross and the title.
-    image:
-        The current decoded image, a read-only (28, 28) array (read-only property).
-    code:
-        The current code (z1, z2), shape (2,) (read-only property).
+    Attributes: ``widget``, the ``ipywidgets.VBox`` to display; ``z1``, ``z2``, the two
+    ``FloatSlider``s (setting ``.value`` from Python redraws, like moving them);
+    ``output``, the ``ipywidgets.Output`` holding the picture (one PNG ``display_data``
+    output: the decoded image, and the map with a cross at z); ``figure``, the picture's
+    matplotlib ``Figure`` (not pyplot's): its map is drawn once, each update changes only
+    the image, the cross and the title; ``image``, the decoded (28, 28) image, read-only;
+    ``code``, the code (z1, z2), shape (2,).
     """
 
     def __init__(self, decode, *, z1: float = 0.0, z2: float = 0.0, z_range=(-3.0, 3.0),
