@@ -93,11 +93,6 @@ def outputs_sha256(outputs: list) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _record(cell: NotebookNode) -> dict:
-    info = cell.get("metadata", {}).get(METADATA_KEY)
-    return info if isinstance(info, dict) else {}
-
-
 # --------------------------------------------------------------------------- executing
 
 
@@ -191,7 +186,8 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
                 f"cell {number}: execution count is {count}, expected {expected} "
                 f"(out-of-order or partial execution); {FIX}"
             )
-        record = _record(cell)
+        record = cell.get("metadata", {}).get(METADATA_KEY)
+        record = record if isinstance(record, dict) else {}
         if HASH_KEY not in record:
             problems.append(
                 f"cell {number}: no source hash recorded (outputs not produced by "
@@ -324,8 +320,7 @@ _HEADER_RE = re.compile(
     r"(?:\s*\(core\s+(?P<core_exercises>\d+)\))?"
     r"\s*·\s*\*\*Prerequisites:\*\*\s*(?P<prerequisites>\S.*?)\s*$"
 )
-_TITLE_RE = re.compile(r"^#\s+(?P<title>\S.*?)\s*$")
-_HEADING_RE = re.compile(r"^#{2,6}\s+(?P<text>\S.*?)\s*$")
+_HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>\S.*?)\s*$")  # level 1: the title
 _EXERCISE_HEADING_RE = re.compile(r"^Exercise\s+(?P<number>\d+)\b")
 _OPTIONAL_RE = re.compile(r"[(\[]\s*optional\s*[)\]]", re.IGNORECASE)
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -401,7 +396,8 @@ def parse_header(nb: NotebookNode, name: str = "notebook") -> dict:
     if cell is None:
         raise ValueError(f"{name}: has no markdown cell; the first one must hold the header")
     lines = [line.strip() for line in cell.source.splitlines()]
-    title = next((m["title"] for line in lines if (m := _TITLE_RE.match(line))), None)
+    title = next((m["text"] for line in lines
+                  if (m := _HEADING_RE.match(line)) and m["level"] == "#"), None)
     if title is None:
         raise ValueError(f"{name}, cell {number}: no title line such as '# 01 · Autoencoders: ...'")
     line_number = next((i for i, line in enumerate(lines, 1) if line.startswith("**Teaching")), 0)
@@ -452,7 +448,8 @@ def parse_parts(nb: NotebookNode, name: str = "notebook") -> list[Part]:
             if _FENCE_RE.match(line):
                 fenced = not fenced
             match = _HEADING_RE.match(line.rstrip())
-            if fenced or match is None or line.strip() in (BEGIN_SOLUTION, END_SOLUTION):
+            if (fenced or match is None or match["level"] == "#"
+                    or line.strip() in (BEGIN_SOLUTION, END_SOLUTION)):
                 continue
             text = match["text"]
             optional = text.endswith(OPTIONAL_SUFFIX)
@@ -518,12 +515,9 @@ class Slot:
         return self.start + self.minutes
 
 
-def timetable(
-    items: list[tuple[NotebookPlan, str, int]],
-    breaks: tuple[tuple[str, int, int], ...],
-    start: int = DAY_START,
-) -> list[Slot]:
-    """Lay ``items`` (plan, what, minutes) end to end from ``start``, with breaks between.
+def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple[str, int, int], ...]
+              ) -> list[Slot]:
+    """Lay ``items`` (plan, what, minutes) end to end from DAY_START, with breaks between.
 
     Each break ``(name, minutes, target)`` goes at the boundary between two items whose
     elapsed teaching time is nearest ``target`` minutes (the earlier one on a tie), after
@@ -541,7 +535,7 @@ def timetable(
             continue
         last = min(candidates, key=lambda i: (abs(elapsed[i] - target), i))
         after[last] = (name, minutes)
-    slots, clock = [], start
+    slots, clock = [], DAY_START
     for index, (plan, what, minutes) in enumerate(items):
         slots.append(Slot(plan, what, minutes, clock))
         clock += minutes
@@ -602,9 +596,8 @@ def _duration(minutes: int) -> str:
 
 
 def _span(plans: list[NotebookPlan]) -> str:
-    if len(plans) == 1:
-        return f"notebook {plans[0].number}"
-    return f"notebooks {plans[0].number}-{plans[-1].number}"
+    first, last = plans[0].number, plans[-1].number
+    return f"notebook {first}" if len(plans) == 1 else f"notebooks {first}-{last}"
 
 
 def _cell(text: str) -> str:
@@ -652,15 +645,10 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
         "| Notebook | Teaching | of which core | Exercises | of which core |",
         "|---|---:|---:|---:|---:|",
     ]
+    keys = ("teaching", "core_teaching", "exercises", "core_exercises")
     for plan in plans:
-        lines.append(
-            f"| {_cell(plan.title)} | {plan.teaching} | {plan.core_teaching} "
-            f"| {plan.exercises} | {plan.core_exercises} |"
-        )
-    sums = [
-        sum(getattr(plan, key) for plan in plans)
-        for key in ("teaching", "core_teaching", "exercises", "core_exercises")
-    ]
+        lines.append(f"| {_cell(plan.title)} | {' | '.join(str(getattr(plan, k)) for k in keys)} |")
+    sums = [sum(getattr(plan, key) for plan in plans) for key in keys]
     lines.append("| **Total** | " + " | ".join(map(str, sums)) + " |")
     lines.append("")
     optional_lines = []
@@ -767,45 +755,30 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m vae_tutorial.notebook_tools",
-        description="Execute course notebooks, make student copies, print the schedule.",
-    )
+        description="Execute course notebooks, make student copies, print the schedule.")
     commands = parser.add_subparsers(dest="command", required=True)
-
     execute = commands.add_parser(
-        "execute",
-        help="run notebooks top to bottom (offline data) and store their outputs in place",
-    )
+        "execute", help="run notebooks top to bottom (offline data) and store their outputs")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
-    execute.add_argument(
-        "--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell (default: 600)"
-    )
+    execute.add_argument("--timeout", type=int, default=CELL_TIMEOUT,
+                         help="seconds per cell (default: 600)")
     execute.set_defaults(func=_cmd_execute)
-
     student = commands.add_parser("student", help="write copies without solutions")
     student.add_argument("src_dir", metavar="SRC_DIR")
     student.add_argument("dest_dir", metavar="DEST_DIR")
     student.set_defaults(func=_cmd_student)
-
     schedule = commands.add_parser(
-        "schedule",
-        help="print the teaching schedule (Markdown): minutes, a one-day and a two-half-day path",
-    )
+        "schedule", help="print the teaching schedule (Markdown): minutes, a one-day and a "
+        "two-half-day path")
     schedule.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule.add_argument(
-        "--update-readme",
-        metavar="README",
-        help=f"write the schedule between the '{SCHEDULE_START}' and '{SCHEDULE_END}' lines "
-        "of this file instead of printing it",
-    )
+        "--update-readme", metavar="README", help=f"write the schedule between the "
+        f"'{SCHEDULE_START}' and '{SCHEDULE_END}' lines of this file instead of printing it")
     schedule.set_defaults(func=_cmd_schedule)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, OSError) as exc:  # marker and header errors, missing files
