@@ -27,7 +27,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import check_images, check_labels, check_matrix, check_number, check_range
+from .checks import as_array, check_images, check_labels, check_matrix, check_number, check_range
 from .probability import kl_univariate_gaussians
 
 _LOG_NORMALIZER = 0.5 * math.log(2.0 * math.pi)
@@ -288,11 +288,7 @@ class LatentExplorer(_Explorer):
 
     def _decode_one(self, z1: float, z2: float) -> np.ndarray:
         """The decoded (28, 28) image of one code, checked."""
-        code = np.array([[z1, z2]], dtype=np.float32)
-        images = self._decode(code)
-        if hasattr(images, "numpy") and callable(images.numpy):  # a TF/Keras tensor
-            images = images.numpy()
-        images = np.asarray(images)
+        images = as_array(self._decode(np.array([[z1, z2]], dtype=np.float32)), "decode(z)")
         if images.ndim < 2 or images.shape[0] != 1:
             raise ValueError(
                 "decode must map codes (N, 2) to images (N, 784) or (N, 28, 28); for one code "
