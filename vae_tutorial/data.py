@@ -13,10 +13,9 @@ labels (int64 class indices 0-9, shape (N,)). Two sources are available:
   split class-balanced into 4,000 train / 1,000 test images (400 / 100 per digit).
 
 ``source="auto"`` (the default) tries the full MNIST and falls back to the offline subset
-with a single line on stderr when it cannot be had. The download gives up when less than
-64 KiB arrive in ``download_timeout`` seconds (20 by default: a silent or trickling server
-costs about 20 s), or when it has run for ``30 * download_timeout`` seconds in all (10
-minutes). A download that fails or is interrupted (Ctrl-C included) leaves no file behind.
+with a single line on stderr when it cannot be had: a silent or trickling server costs
+about 20 s (``load_mnist``'s ``download_timeout``). A download that fails or is interrupted
+(Ctrl-C included) leaves no file behind.
 Environment variables:
 
 - ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``): ``1``/``true``/``yes``/``on`` makes ``"auto"``

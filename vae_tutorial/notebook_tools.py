@@ -96,13 +96,7 @@ def outputs_sha256(outputs: list) -> str:
 # --------------------------------------------------------------------------- executing
 
 
-def run_notebook(
-    nb: NotebookNode,
-    cwd: str | os.PathLike,
-    *,
-    timeout: int = CELL_TIMEOUT,
-    kernel_name: str = KERNEL_NAME,
-) -> float:
+def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, *, timeout: int = CELL_TIMEOUT) -> float:
     """Execute ``nb`` in place in a fresh kernel started in ``cwd``; return the wall time (s).
 
     The kernel's environment is this process's with ``VAE_TUTORIAL_OFFLINE=1`` forced.
@@ -117,7 +111,7 @@ def run_notebook(
             cell.metadata.setdefault(METADATA_KEY, {})[HASH_KEY] = source_sha256(cell.source)
     client = NotebookClient(
         nb,
-        kernel_name=kernel_name,
+        kernel_name=KERNEL_NAME,
         timeout=timeout,
         record_timing=False,  # timestamps would make every re-execution a diff
         resources={"metadata": {"path": str(cwd)}},
@@ -403,31 +397,22 @@ def parse_header(nb: NotebookNode, name: str = "notebook") -> dict:
     line_number = next((i for i, line in enumerate(lines, 1) if line.startswith("**Teaching")), 0)
     where = f"{name}, cell {number}, line {line_number}"
     if not line_number:
-        raise ValueError(
-            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'"
-        )
+        raise ValueError(f"{name}, cell {number}: no timing line; add one of the form "
+                         f"'{HEADER_EXAMPLE}'")
     match = _HEADER_RE.match(lines[line_number - 1])
     if match is None:
-        raise ValueError(
-            f"{where}: malformed timing line {lines[line_number - 1]!r}; expected the form "
-            f"'{HEADER_EXAMPLE}'"
-        )
-    times = {key: int(match[key]) for key in ("teaching", "exercises")}
+        raise ValueError(f"{where}: malformed timing line {lines[line_number - 1]!r}; expected "
+                         f"the form '{HEADER_EXAMPLE}'")
+    header = {"title": title, "prerequisites": match["prerequisites"], "cell": number,
+              "line": line_number}
     for key in ("teaching", "exercises"):
-        core = match[f"core_{key}"]
-        times[f"core_{key}"] = times[key] if core is None else int(core)
-        if times[f"core_{key}"] > times[key]:
-            raise ValueError(
-                f"{where}: {key} has core {times[f'core_{key}']} min, more than its total "
-                f"{times[key]} min; the core is the part of the total that the one-day path keeps"
-            )
-    return {
-        "title": title,
-        **times,
-        "prerequisites": match["prerequisites"],
-        "cell": number,
-        "line": line_number,
-    }
+        total, core = int(match[key]), match[f"core_{key}"]
+        header[key] = total
+        header[f"core_{key}"] = core = total if core is None else int(core)
+        if core > total:
+            raise ValueError(f"{where}: {key} has core {core} min, more than its total {total} "
+                             f"min; the core is the part of the total that the one-day path keeps")
+    return header
 
 
 def parse_parts(nb: NotebookNode, name: str = "notebook") -> list[Part]:
