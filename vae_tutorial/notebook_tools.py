@@ -93,21 +93,10 @@ def outputs_sha256(outputs: list) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _record(cell: NotebookNode) -> dict:
-    info = cell.get("metadata", {}).get(METADATA_KEY)
-    return info if isinstance(info, dict) else {}
-
-
 # --------------------------------------------------------------------------- executing
 
 
-def run_notebook(
-    nb: NotebookNode,
-    cwd: str | os.PathLike,
-    *,
-    timeout: int = CELL_TIMEOUT,
-    kernel_name: str = KERNEL_NAME,
-) -> float:
+def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, *, timeout: int = CELL_TIMEOUT) -> float:
     """Execute ``nb`` in place in a fresh kernel started in ``cwd``; return the wall time (s).
 
     The kernel's environment is this process's with ``VAE_TUTORIAL_OFFLINE=1`` forced.
@@ -122,7 +111,7 @@ def run_notebook(
             cell.metadata.setdefault(METADATA_KEY, {})[HASH_KEY] = source_sha256(cell.source)
     client = NotebookClient(
         nb,
-        kernel_name=kernel_name,
+        kernel_name=KERNEL_NAME,
         timeout=timeout,
         record_timing=False,  # timestamps would make every re-execution a diff
         resources={"metadata": {"path": str(cwd)}},
@@ -191,7 +180,8 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
                 f"cell {number}: execution count is {count}, expected {expected} "
                 f"(out-of-order or partial execution); {FIX}"
             )
-        record = _record(cell)
+        record = cell.get("metadata", {}).get(METADATA_KEY)
+        record = record if isinstance(record, dict) else {}
         if HASH_KEY not in record:
             problems.append(
                 f"cell {number}: no source hash recorded (outputs not produced by "
@@ -219,23 +209,14 @@ class SolutionMarkerError(ValueError):
     """Unbalanced or nested ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers."""
 
 
-def _marker(line: str) -> str | None:
-    stripped = line.strip()
-    if stripped == BEGIN_SOLUTION:
-        return "begin"
-    if stripped == END_SOLUTION:
-        return "end"
-    return None
-
-
 def _strip_cell_source(source: str, stub: tuple[str, ...], where: str) -> tuple[str, int]:
     """Return (source with each solution block replaced by ``stub``, number of blocks)."""
     out: list[str] = []
     blocks = 0
     begin_line = None
     for line_number, line in enumerate(source.splitlines(keepends=True), start=1):
-        kind = _marker(line)
-        if kind == "begin":
+        marker = line.strip()
+        if marker == BEGIN_SOLUTION:
             if begin_line is not None:
                 raise SolutionMarkerError(
                     f"{where}: nested '{BEGIN_SOLUTION}' on line {line_number} (the block "
@@ -244,7 +225,7 @@ def _strip_cell_source(source: str, stub: tuple[str, ...], where: str) -> tuple[
             begin_line = line_number
             indent = line[: len(line) - len(line.lstrip())]
             out.extend(f"{indent}{stub_line}\n" for stub_line in stub)
-        elif kind == "end":
+        elif marker == END_SOLUTION:
             if begin_line is None:
                 raise SolutionMarkerError(
                     f"{where}: '{END_SOLUTION}' on line {line_number} without a matching "
@@ -265,16 +246,12 @@ def _strip_cell_source(source: str, stub: tuple[str, ...], where: str) -> tuple[
     return text, blocks
 
 
-def _cell_where(name: str, number: int) -> str:
-    return f"{name}, cell {number}"
-
-
 def count_solutions(nb: NotebookNode, name: str = "notebook") -> int:
     """Number of solution blocks in ``nb`` (raises ``SolutionMarkerError`` if malformed)."""
     total = 0
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type in ("code", "markdown"):
-            _, blocks = _strip_cell_source(cell.source, CODE_STUB, _cell_where(name, number))
+            _, blocks = _strip_cell_source(cell.source, CODE_STUB, f"{name}, cell {number}")
             total += blocks
     return total
 
@@ -291,7 +268,7 @@ def strip_solutions(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
         if cell.cell_type not in ("code", "markdown"):
             continue
         stub = CODE_STUB if cell.cell_type == "code" else MARKDOWN_STUB
-        source, blocks = _strip_cell_source(cell.source, stub, _cell_where(name, number))
+        source, blocks = _strip_cell_source(cell.source, stub, f"{name}, cell {number}")
         if cell.cell_type == "code":
             cell.metadata.pop(METADATA_KEY, None)
         if blocks:
@@ -337,8 +314,7 @@ _HEADER_RE = re.compile(
     r"(?:\s*\(core\s+(?P<core_exercises>\d+)\))?"
     r"\s*·\s*\*\*Prerequisites:\*\*\s*(?P<prerequisites>\S.*?)\s*$"
 )
-_TITLE_RE = re.compile(r"^#\s+(?P<title>\S.*?)\s*$")
-_HEADING_RE = re.compile(r"^#{2,6}\s+(?P<text>\S.*?)\s*$")
+_HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>\S.*?)\s*$")  # level 1: the title
 _EXERCISE_HEADING_RE = re.compile(r"^Exercise\s+(?P<number>\d+)\b")
 _OPTIONAL_RE = re.compile(r"[(\[]\s*optional\s*[)\]]", re.IGNORECASE)
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -414,37 +390,29 @@ def parse_header(nb: NotebookNode, name: str = "notebook") -> dict:
     if cell is None:
         raise ValueError(f"{name}: has no markdown cell; the first one must hold the header")
     lines = [line.strip() for line in cell.source.splitlines()]
-    title = next((m["title"] for line in lines if (m := _TITLE_RE.match(line))), None)
+    title = next((m["text"] for line in lines
+                  if (m := _HEADING_RE.match(line)) and m["level"] == "#"), None)
     if title is None:
         raise ValueError(f"{name}, cell {number}: no title line such as '# 01 · Autoencoders: ...'")
     line_number = next((i for i, line in enumerate(lines, 1) if line.startswith("**Teaching")), 0)
     where = f"{name}, cell {number}, line {line_number}"
     if not line_number:
-        raise ValueError(
-            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'"
-        )
+        raise ValueError(f"{name}, cell {number}: no timing line; add one of the form "
+                         f"'{HEADER_EXAMPLE}'")
     match = _HEADER_RE.match(lines[line_number - 1])
     if match is None:
-        raise ValueError(
-            f"{where}: malformed timing line {lines[line_number - 1]!r}; expected the form "
-            f"'{HEADER_EXAMPLE}'"
-        )
-    times = {key: int(match[key]) for key in ("teaching", "exercises")}
+        raise ValueError(f"{where}: malformed timing line {lines[line_number - 1]!r}; expected "
+                         f"the form '{HEADER_EXAMPLE}'")
+    header = {"title": title, "prerequisites": match["prerequisites"], "cell": number,
+              "line": line_number}
     for key in ("teaching", "exercises"):
-        core = match[f"core_{key}"]
-        times[f"core_{key}"] = times[key] if core is None else int(core)
-        if times[f"core_{key}"] > times[key]:
-            raise ValueError(
-                f"{where}: {key} has core {times[f'core_{key}']} min, more than its total "
-                f"{times[key]} min; the core is the part of the total that the one-day path keeps"
-            )
-    return {
-        "title": title,
-        **times,
-        "prerequisites": match["prerequisites"],
-        "cell": number,
-        "line": line_number,
-    }
+        total, core = int(match[key]), match[f"core_{key}"]
+        header[key] = total
+        header[f"core_{key}"] = core = total if core is None else int(core)
+        if core > total:
+            raise ValueError(f"{where}: {key} has core {core} min, more than its total {total} "
+                             f"min; the core is the part of the total that the one-day path keeps")
+    return header
 
 
 def parse_parts(nb: NotebookNode, name: str = "notebook") -> list[Part]:
@@ -465,7 +433,8 @@ def parse_parts(nb: NotebookNode, name: str = "notebook") -> list[Part]:
             if _FENCE_RE.match(line):
                 fenced = not fenced
             match = _HEADING_RE.match(line.rstrip())
-            if fenced or match is None or _marker(line):
+            if (fenced or match is None or match["level"] == "#"
+                    or line.strip() in (BEGIN_SOLUTION, END_SOLUTION)):
                 continue
             text = match["text"]
             optional = text.endswith(OPTIONAL_SUFFIX)
@@ -506,16 +475,8 @@ def read_plan(nb: NotebookNode, name: str = "notebook") -> NotebookPlan:
                 f"with '{OPTIONAL_SUFFIX}'; mark the optional {kind}s, or make the core "
                 f"equal to the total"
             )
-    return NotebookPlan(
-        name=name,
-        title=header["title"],
-        teaching=header["teaching"],
-        core_teaching=header["core_teaching"],
-        exercises=header["exercises"],
-        core_exercises=header["core_exercises"],
-        prerequisites=header["prerequisites"],
-        parts=tuple(parts),
-    )
+    del header["cell"], header["line"]
+    return NotebookPlan(name=name, **header, parts=tuple(parts))
 
 
 def read_plans(paths: list[str | os.PathLike]) -> list[NotebookPlan]:
@@ -539,12 +500,9 @@ class Slot:
         return self.start + self.minutes
 
 
-def timetable(
-    items: list[tuple[NotebookPlan, str, int]],
-    breaks: tuple[tuple[str, int, int], ...],
-    start: int = DAY_START,
-) -> list[Slot]:
-    """Lay ``items`` (plan, what, minutes) end to end from ``start``, with breaks between.
+def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple[str, int, int], ...]
+              ) -> list[Slot]:
+    """Lay ``items`` (plan, what, minutes) end to end from DAY_START, with breaks between.
 
     Each break ``(name, minutes, target)`` goes at the boundary between two items whose
     elapsed teaching time is nearest ``target`` minutes (the earlier one on a tie), after
@@ -562,7 +520,7 @@ def timetable(
             continue
         last = min(candidates, key=lambda i: (abs(elapsed[i] - target), i))
         after[last] = (name, minutes)
-    slots, clock = [], start
+    slots, clock = [], DAY_START
     for index, (plan, what, minutes) in enumerate(items):
         slots.append(Slot(plan, what, minutes, clock))
         clock += minutes
@@ -580,23 +538,21 @@ def _exercise_label(numbers: list[int]) -> str:
     return f"{word} {', '.join(map(str, numbers))}"
 
 
-def one_day_items(plans: list[NotebookPlan]) -> list[tuple[NotebookPlan, str, int]]:
-    """The one-day path: the core sections, then the core exercises, of every notebook."""
+def one_day_items(plans: list[NotebookPlan], core: bool = True) -> list[tuple]:
+    """(plan, what, minutes) of the one-day path: the core sections, then the core
+    exercises, of every notebook; with ``core=False`` every notebook whole."""
     items = []
     for plan in plans:
-        optional = plan.optional_parts("section")
-        items.append((plan, "core sections" if optional else "all sections", plan.core_teaching))
-        items.append((plan, _exercise_label(plan.exercise_numbers(True)), plan.core_exercises))
+        sections = "core sections" if core and plan.optional_parts("section") else "all sections"
+        items.append((plan, sections, plan.core_teaching if core else plan.teaching))
+        exercises = _exercise_label(plan.exercise_numbers(core))
+        items.append((plan, exercises, plan.core_exercises if core else plan.exercises))
     return items
 
 
-def whole_items(plans: list[NotebookPlan]) -> list[tuple[NotebookPlan, str, int]]:
-    """Every notebook whole: all sections, then all exercises."""
-    items = []
-    for plan in plans:
-        items.append((plan, "all sections", plan.teaching))
-        items.append((plan, _exercise_label(plan.exercise_numbers(False)), plan.exercises))
-    return items
+def whole_items(plans: list[NotebookPlan]) -> list[tuple]:
+    """(plan, what, minutes) of every notebook whole: all sections, then all exercises."""
+    return one_day_items(plans, core=False)
 
 
 def split_in_two(plans: list[NotebookPlan]) -> int:
@@ -625,9 +581,8 @@ def _duration(minutes: int) -> str:
 
 
 def _span(plans: list[NotebookPlan]) -> str:
-    if len(plans) == 1:
-        return f"notebook {plans[0].number}"
-    return f"notebooks {plans[0].number}-{plans[-1].number}"
+    first, last = plans[0].number, plans[-1].number
+    return f"notebook {first}" if len(plans) == 1 else f"notebooks {first}-{last}"
 
 
 def _cell(text: str) -> str:
@@ -675,15 +630,10 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
         "| Notebook | Teaching | of which core | Exercises | of which core |",
         "|---|---:|---:|---:|---:|",
     ]
+    keys = ("teaching", "core_teaching", "exercises", "core_exercises")
     for plan in plans:
-        lines.append(
-            f"| {_cell(plan.title)} | {plan.teaching} | {plan.core_teaching} "
-            f"| {plan.exercises} | {plan.core_exercises} |"
-        )
-    sums = [
-        sum(getattr(plan, key) for plan in plans)
-        for key in ("teaching", "core_teaching", "exercises", "core_exercises")
-    ]
+        lines.append(f"| {_cell(plan.title)} | {' | '.join(str(getattr(plan, k)) for k in keys)} |")
+    sums = [sum(getattr(plan, key) for plan in plans) for key in keys]
     lines.append("| **Total** | " + " | ".join(map(str, sums)) + " |")
     lines.append("")
     optional_lines = []
@@ -790,45 +740,30 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m vae_tutorial.notebook_tools",
-        description="Execute course notebooks, make student copies, print the schedule.",
-    )
+        description="Execute course notebooks, make student copies, print the schedule.")
     commands = parser.add_subparsers(dest="command", required=True)
-
     execute = commands.add_parser(
-        "execute",
-        help="run notebooks top to bottom (offline data) and store their outputs in place",
-    )
+        "execute", help="run notebooks top to bottom (offline data) and store their outputs")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
-    execute.add_argument(
-        "--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell (default: 600)"
-    )
+    execute.add_argument("--timeout", type=int, default=CELL_TIMEOUT,
+                         help="seconds per cell (default: 600)")
     execute.set_defaults(func=_cmd_execute)
-
     student = commands.add_parser("student", help="write copies without solutions")
     student.add_argument("src_dir", metavar="SRC_DIR")
     student.add_argument("dest_dir", metavar="DEST_DIR")
     student.set_defaults(func=_cmd_student)
-
     schedule = commands.add_parser(
-        "schedule",
-        help="print the teaching schedule (Markdown): minutes, a one-day and a two-half-day path",
-    )
+        "schedule", help="print the teaching schedule (Markdown): minutes, a one-day and a "
+        "two-half-day path")
     schedule.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule.add_argument(
-        "--update-readme",
-        metavar="README",
-        help=f"write the schedule between the '{SCHEDULE_START}' and '{SCHEDULE_END}' lines "
-        "of this file instead of printing it",
-    )
+        "--update-readme", metavar="README", help=f"write the schedule between the "
+        f"'{SCHEDULE_START}' and '{SCHEDULE_END}' lines of this file instead of printing it")
     schedule.set_defaults(func=_cmd_schedule)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, OSError) as exc:  # marker and header errors, missing files

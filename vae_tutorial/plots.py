@@ -23,22 +23,18 @@ CELL_INCHES = 0.9  # side of one image cell in a grid
 MANIFOLD_TILE_INCHES = 0.6  # side of one tile of manifold_grid's mosaic
 
 
+def _figure(ax, inches: tuple[float, float]):
+    """(figure, axes): ``ax`` and its figure, or a new figure of ``inches`` when ax is None."""
+    return plt.subplots(figsize=inches) if ax is None else (ax.figure, ax)
+
+
 def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None = None,
                title: str | None = None):
-    """Show images in a grid of square cells.
+    """Show ``images`` (floats in [0, 1], shape (N, 28, 28) or (N, 784)) in a grid of
+    square cells; return the Figure.
 
-    Parameters
-    ----------
-    images:
-        Floats in [0, 1], shape (N, 28, 28) or (N, 784).
-    ncols:
-        Images per row; default ``ceil(sqrt(N))``, which makes the grid square.
-    titles:
-        Optional N short captions (for example the digit labels), one per image.
-    title:
-        Figure title.
-
-    Returns the Figure.
+    ``ncols`` images per row (default ``ceil(sqrt(N))``: a square grid); ``titles``: optional
+    N short captions (for example the digit labels); ``title``: the figure's title.
     """
     images = check_images(images, "images")
     n = images.shape[0]
@@ -70,16 +66,9 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 def compare_images(rows: Mapping[str, object], *, title: str | None = None):
     """Show aligned rows of images, one row per named set (e.g. originals, reconstructions).
 
-    Parameters
-    ----------
-    rows:
-        Ordered mapping ``{row label: images}``; every entry holds the same number N of
-        images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each row
-        shows item j, so an original sits above its reconstruction.
-    title:
-        Figure title.
-
-    Returns the Figure.
+    ``rows`` is an ordered mapping ``{row label: images}``; every entry holds the same
+    number N of images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each
+    row shows item j, so an original sits above its reconstruction. Returns the Figure.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {row label: images}.")
@@ -110,22 +99,12 @@ def compare_images(rows: Mapping[str, object], *, title: str | None = None):
 
 def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str = "$z_2$",
                ax=None, max_points: int | None = None, seed: int = 0):
-    """Scatter 2-D points (for example codes) coloured by their digit label.
+    """Scatter 2-D ``points`` (finite, shape (N, 2); codes, say) coloured by ``labels``.
 
-    Parameters
-    ----------
-    points:
-        Finite numbers, shape (N, 2).
-    labels:
-        Integers, shape (N,); one colour per distinct label (tab10 for digits 0-9).
-    title, xlabel, ylabel:
-        Axis texts (every course figure has a title and axis labels).
-    ax:
-        Axes to draw on; a new figure when None.
-    max_points:
-        Draw at most this many points, picked at random with ``seed`` (for legibility).
-
-    Returns the Figure.
+    ``labels``: integers, shape (N,), one colour per distinct label (tab10 for digits 0-9).
+    ``title``, ``xlabel``, ``ylabel``: axis texts (every course figure has all three).
+    ``ax``: axes to draw on (None: a new figure). ``max_points``: draw at most this many
+    points, picked at random with ``seed`` (for legibility). Returns the Figure.
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
@@ -134,19 +113,14 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     if max_points is not None and points.shape[0] > max_points:
         keep = np.random.default_rng(seed).choice(points.shape[0], max_points, replace=False)
         points, labels = points[keep], labels[keep]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 5.0))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (6.0, 5.0))
     classes = np.unique(labels)
     cmap = plt.get_cmap("tab10" if classes.size <= 10 else "tab20")
     for k, cls in enumerate(classes):
         mask = labels == cls
         ax.scatter(points[mask, 0], points[mask, 1], s=6, alpha=0.7, color=cmap(k % cmap.N),
                    label=str(cls))
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(title="digit", markerscale=3, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
@@ -156,20 +130,12 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     ylabel: str = "loss (nats per image)", ax=None):
     """Plot per-epoch training curves, each with its held-out ``val_`` twin when present.
 
-    Parameters
-    ----------
-    history:
-        A ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict mapping a
-        metric name to its per-epoch values.
-    keys:
-        Metric names to draw (default: every name without the ``val_`` prefix); one
-        name may be given as a plain string.
-    title, ylabel:
-        Axis texts; say the unit in ``ylabel``.
-    ax:
-        Axes to draw on; a new figure when None.
-
-    Returns the Figure. Raises if a curve is empty or holds NaN/inf (training diverged).
+    ``history``: a ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict
+    mapping a metric name to its per-epoch values. ``keys``: metric names to draw (default:
+    every name without the ``val_`` prefix; one name may be a plain string). ``title``,
+    ``ylabel``: axis texts (say the unit in ``ylabel``). ``ax``: axes to draw on (None: a
+    new figure). Returns the Figure; raises if a curve is empty or holds NaN/inf (training
+    diverged).
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
@@ -197,25 +163,14 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                 )
             label = name if name == key else f"{key} (held-out)"
             curves.append((values, style, label))
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (6.0, 4.0))
     for values, style, label in curves:
         ax.plot(np.arange(1, values.size + 1), values, style, marker=".", label=label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel="epoch", ylabel=ylabel)
     ax.legend()
     fig.tight_layout()
     return fig
-
-
-def _standard_normal_quantiles(probabilities: np.ndarray) -> np.ndarray:
-    """Phi^{-1}(p) for each p in (0, 1), with the standard library (no SciPy needed)."""
-    inverse_cdf = NormalDist().inv_cdf
-    return np.array([inverse_cdf(float(p)) for p in probabilities])
 
 
 def _tick_label(value: float) -> str:
@@ -228,25 +183,15 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
                   ylabel: str = "$z_2$", ax=None):
     """Decode an n x n grid of 2-D codes and show the images as one square mosaic.
 
-    Parameters
-    ----------
-    decode:
-        A function mapping codes, shape (M, 2), to images in [0, 1], shape (M, 784) or
-        (M, 28, 28): for example a VAE's ``decode`` method. It is called once, on all
-        ``n * n`` codes.
-    n:
-        Codes per axis (>= 2); default 20, or ``len(values)`` when ``values`` is given.
-    values:
-        The code values along each axis, increasing (the same for z_1 and z_2). Default:
-        the standard normal's quantiles at ``n`` evenly spaced probabilities from
-        ``probabilities[0]`` to ``probabilities[1]``, so each row and each column of tiles
-        stands for the same share of the prior N(0, I).
-    probabilities:
-        (low, high) with 0 < low < high < 1, used when ``values`` is None.
-    title, xlabel, ylabel:
-        Axis texts. Tick labels give the code values in z units.
-    ax:
-        Axes to draw on; a new figure when None.
+    ``decode`` maps codes, shape (M, 2), to images in [0, 1], shape (M, 784) or (M, 28, 28)
+    (a VAE's ``decode`` method, say); it is called once, on all ``n * n`` codes. ``n``:
+    codes per axis (>= 2); default 20, or ``len(values)`` when ``values`` is given.
+    ``values``: the code values along each axis, increasing (the same for z_1 and z_2);
+    default: the standard normal's quantiles at ``n`` evenly spaced probabilities from
+    ``probabilities[0]`` to ``probabilities[1]`` (0 < low < high < 1), so each row and each
+    column of tiles stands for the same share of the prior N(0, I). ``title``, ``xlabel``,
+    ``ylabel``: axis texts; tick labels give the code values in z units. ``ax``: axes to
+    draw on (None: a new figure).
 
     Tile (row r, column c) shows ``decode([values[c], values[n - 1 - r]])``: z_1 grows to
     the right and z_2 upwards, as in a scatter plot of the codes. Returns the Figure.
@@ -265,7 +210,8 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
         if not 0.0 < low < high < 1.0:
             raise ValueError(f"probabilities must satisfy 0 < low < high < 1; got "
                              f"{probabilities!r}.")
-        values = _standard_normal_quantiles(np.linspace(low, high, n))
+        # Phi^{-1} from the standard library (no SciPy needed)
+        values = np.array([NormalDist().inv_cdf(float(p)) for p in np.linspace(low, high, n)])
     else:
         values = as_array(values, "values")
         if values.ndim != 1 or values.size < 2:
@@ -288,21 +234,16 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
     side = tiles.shape[1]
     mosaic = tiles.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
 
-    if ax is None:
-        # About MANIFOLD_TILE_INCHES per tile (48 pixels at 80 dpi), plus room for the axis texts:
-        # digits a room can read on a projector (15 x 15 tiles: 10.2 inches).
-        inches = max(3.0, MANIFOLD_TILE_INCHES * n + 1.2)
-        fig, ax = plt.subplots(figsize=(inches, inches))
-    else:
-        fig = ax.figure
+    # About MANIFOLD_TILE_INCHES per tile (48 pixels at 80 dpi), plus room for the axis texts:
+    # digits a room can read on a projector (15 x 15 tiles: 10.2 inches).
+    inches = max(3.0, MANIFOLD_TILE_INCHES * n + 1.2)
+    fig, ax = _figure(ax, (inches, inches))
     ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0)
     ax.grid(False)
     shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
     centres = (shown + 0.5) * side - 0.5
     ax.set_xticks(centres, [_tick_label(values[i]) for i in shown])
     ax.set_yticks(centres, [_tick_label(values[n - 1 - i]) for i in shown])
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     fig.tight_layout()
     return fig

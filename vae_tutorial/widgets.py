@@ -27,9 +27,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import check_images, check_labels, check_matrix
-from .checks import check_number as _check_number
-from .checks import check_range as _check_range
+from .checks import as_array, check_images, check_labels, check_matrix, check_number, check_range
 from .probability import kl_univariate_gaussians
 
 _LOG_NORMALIZER = 0.5 * math.log(2.0 * math.pi)
@@ -39,21 +37,30 @@ def _normal_density(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - _LOG_NORMALIZER)
 
 
-def _png_output(figure: Figure, text: str) -> dict:
-    """A ``display_data`` output holding ``figure`` as a PNG (for an Output widget)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return {"output_type": "display_data",
-            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                     "text/plain": text},
-            "metadata": {}}
+def _check_within(value: float, name: str, low: float, high: float, range_name: str) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in {range_name} ({low:g}, {high:g}); got {value:g}.")
 
 
 class _Explorer:
-    """What both explorers share: redraw on any slider change; display as their widget."""
+    """What both explorers share: sliders that redraw, a PNG output, display as the widget."""
 
-    def _on_change(self, change) -> None:
-        self.update()
+    def _watch(self, *sliders) -> None:
+        for slider in sliders:
+            slider.observe(lambda change: self.update(), names="value")
+
+    def _show(self, text: str) -> None:
+        """Store ``self.figure`` as the Output widget's one PNG ``display_data`` output.
+
+        One assignment replaces the picture without flicker, with or without a kernel, and
+        keeps it in the saved widget state of an executed notebook.
+        """
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        self.output.outputs = ({
+            "output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                     "text/plain": text}},)
 
     def _repr_mimebundle_(self, **kwargs):
         """Show the widget when the explorer itself is a cell's last expression."""
@@ -63,18 +70,10 @@ class _Explorer:
 class KLExplorer(_Explorer):
     """Sliders for q = N(mu, sigma^2), drawn against p = N(mu_p, sigma_p^2), with both KLs.
 
-    Parameters
-    ----------
-    mu_p, sigma_p:
-        The fixed distribution p; ``sigma_p`` is a standard deviation and must be > 0.
-        Default: the standard normal, the prior of a VAE.
-    mu, sigma:
-        Starting values of the sliders (q's mean and standard deviation); they must lie
-        inside ``mu_range`` and ``sigma_range``.
-    mu_range:
-        (low, high) of the mean slider, low < high.
-    sigma_range:
-        (low, high) of the standard-deviation slider, 0 < low < high.
+    ``mu_p``, ``sigma_p``: the fixed p (``sigma_p`` a standard deviation, > 0); default the
+    standard normal, a VAE's prior. ``mu``, ``sigma``: the sliders' starting values (q's
+    mean and standard deviation), inside ``mu_range`` = (low, high), low < high, and
+    ``sigma_range`` = (low, high), 0 < low < high.
 
     The sliders take exact values from fixed grids: the mean moves in steps of 0.05 (the
     multiples of 0.05 inside ``mu_range``), the standard deviation over every number with
@@ -86,40 +85,27 @@ class KLExplorer(_Explorer):
     snaps to its own grid in the browser and echoes a slightly different number back
     (a log slider with step 0.01 turns 0.5 into 0.501).
 
-    Attributes
-    ----------
-    widget:
-        The ``ipywidgets.VBox`` to display (the last expression of a cell, or ``display``).
-    mu, sigma:
-        The two sliders; setting ``.value`` from Python redraws, like moving them does.
-        The value must be one of the slider's grid values (``.options``; ``mu_values`` and
-        ``sigma_values`` list them), else ipywidgets raises a ``TraitError``.
-    mu_values, sigma_values:
-        The sliders' grids, tuples of floats in increasing order.
-    kl_label:
-        The ``ipywidgets.HTML`` line showing KL(q || p) and KL(p || q) in nats.
-    output:
-        The ``ipywidgets.Output`` holding the plot (one PNG ``display_data`` output).
-    figure:
-        The matplotlib ``Figure`` drawn last (for inspection; it is not shown by pyplot).
+    Attributes: ``widget``, the ``ipywidgets.VBox`` to display (a cell's last expression,
+    or ``display``); ``mu``, ``sigma``, the two sliders: setting ``.value`` from Python
+    redraws, like moving them, and must pick one of the grid values (``.options``;
+    ``mu_values`` and ``sigma_values`` list them, increasing), else ipywidgets raises a
+    ``TraitError``; ``kl_label``, the ``ipywidgets.HTML`` line with KL(q || p) and
+    KL(p || q) in nats; ``output``, the ``ipywidgets.Output`` holding the plot (one PNG
+    ``display_data`` output); ``figure``, the matplotlib ``Figure`` drawn last (not pyplot's).
     """
 
     def __init__(self, mu_p: float = 0.0, sigma_p: float = 1.0, *, mu: float = 0.0,
                  sigma: float = 1.0, mu_range=(-4.0, 4.0), sigma_range=(0.1, 3.0)):
-        self.mu_p = _check_number(mu_p, "mu_p")
-        self.sigma_p = _check_number(sigma_p, "sigma_p")
+        self.mu_p = check_number(mu_p, "mu_p")
+        self.sigma_p = check_number(sigma_p, "sigma_p")
         if self.sigma_p <= 0:
             raise ValueError(
                 f"sigma_p must be positive (a standard deviation); got {self.sigma_p:g}.")
-        mu_low, mu_high = _check_range(mu_range, "mu_range")
-        sigma_low, sigma_high = _check_range(sigma_range, "sigma_range", positive=True)
-        mu = _check_number(mu, "mu")
-        sigma = _check_number(sigma, "sigma")
-        if not mu_low <= mu <= mu_high:
-            raise ValueError(f"mu must lie in mu_range ({mu_low:g}, {mu_high:g}); got {mu:g}.")
-        if not sigma_low <= sigma <= sigma_high:
-            raise ValueError(
-                f"sigma must lie in sigma_range ({sigma_low:g}, {sigma_high:g}); got {sigma:g}.")
+        mu_low, mu_high = check_range(mu_range, "mu_range")
+        sigma_low, sigma_high = check_range(sigma_range, "sigma_range", positive=True)
+        mu, sigma = check_number(mu, "mu"), check_number(sigma, "sigma")
+        _check_within(mu, "mu", mu_low, mu_high, "mu_range")
+        _check_within(sigma, "sigma", sigma_low, sigma_high, "sigma_range")
 
         # A fixed x-axis, so the picture does not jump while a slider moves.
         reach = 4.0 * self.sigma_p
@@ -136,8 +122,7 @@ class KLExplorer(_Explorer):
         self.widget = ipywidgets.VBox([self.mu, self.sigma, self.kl_label, self.output])
         self.figure = None
 
-        self.mu.observe(self._on_change, names="value")
-        self.sigma.observe(self._on_change, names="value")
+        self._watch(self.mu, self.sigma)
         self.update()
 
     # ------------------------------------------------------------------ sliders
@@ -195,10 +180,7 @@ class KLExplorer(_Explorer):
             f" &nbsp;(q = N({mu:.2f}, {sigma:.3f}²), p = N({self.mu_p:g}, {self.sigma_p:g}²))"
         )
         self.figure = self._draw(mu, sigma, kl_qp, kl_pq)
-        # Replacing the outputs in one assignment redraws without flicker, with or without
-        # a kernel, and the PNG is kept in the notebook's saved widget state.
-        self.output.outputs = (
-            _png_output(self.figure, f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>"),)
+        self._show(f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>")
 
     def _draw(self, mu: float, sigma: float, kl_qp: float, kl_pq: float) -> Figure:
         fig = Figure(figsize=(7.6, 3.4), dpi=80)
@@ -222,55 +204,35 @@ class KLExplorer(_Explorer):
 class LatentExplorer(_Explorer):
     """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live.
 
-    Parameters
-    ----------
-    decode:
-        What turns codes into images: either a function mapping codes, shape (N, 2), to
-        images with values in [0, 1], shape (N, 784) or (N, 28, 28) (for example
-        ``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for a plain autoencoder), or a
-        model with such a ``decode`` method and ``latent_dim == 2`` (a
-        :class:`~vae_tutorial.vae.VAE`). It is called on one code at a time, first when
-        the explorer is made, and what it returns is checked every time: a wrong shape or
-        a value outside [0, 1] (logits, say) raises a ValueError that says what came back.
-    z1, z2:
-        The starting code; both must lie inside ``z_range``.
-    z_range:
-        (low, high) of both sliders, low < high. Default (-3, 3): three standard
-        deviations of the prior N(0, I) either way.
-    step:
-        Slider step, > 0.
-    codes, labels:
-        Optional: codes (M, 2) to draw as the map's background (for example the held-out
-        images' codes) and their digit labels (M,), which colour them.
+    ``decode`` turns codes into images: a function mapping codes, shape (N, 2), to images
+    in [0, 1], shape (N, 784) or (N, 28, 28) (``vae.decode``, say, or ``lambda z:
+    sigmoid(decoder(z))`` for a plain autoencoder), or a model with such a ``decode``
+    method and ``latent_dim == 2`` (a :class:`~vae_tutorial.vae.VAE`). It is called on one
+    code at a time, first when the explorer is made, and what it returns is checked every
+    time: a wrong shape or a value outside [0, 1] (logits, say) raises a ValueError saying
+    what came back. ``z1``, ``z2``: the starting code, inside ``z_range`` = (low, high) of
+    both sliders, low < high (default (-3, 3): three standard deviations of the prior
+    N(0, I) either way). ``step``: the slider step, > 0. ``codes``, ``labels``: optional
+    codes (M, 2) drawn as the map's background (the held-out images' codes, say) and their
+    digit labels (M,), which colour them.
 
-    Attributes
-    ----------
-    widget:
-        The ``ipywidgets.VBox`` to display (the last expression of a cell, or ``display``).
-    z1, z2:
-        The two ``FloatSlider``s; setting ``.value`` from Python redraws, like moving them.
-    output:
-        The ``ipywidgets.Output`` holding the picture (one PNG ``display_data`` output):
-        the decoded image, and the map with a cross at z.
-    figure:
-        The matplotlib ``Figure`` of the picture (not managed by pyplot); its map is drawn
-        once, and each update changes only the decoded image, the cross and the title.
-    image:
-        The current decoded image, a read-only (28, 28) array (read-only property).
-    code:
-        The current code (z1, z2), shape (2,) (read-only property).
+    Attributes: ``widget``, the ``ipywidgets.VBox`` to display; ``z1``, ``z2``, the two
+    ``FloatSlider``s (setting ``.value`` from Python redraws, like moving them);
+    ``output``, the ``ipywidgets.Output`` holding the picture (one PNG ``display_data``
+    output: the decoded image, and the map with a cross at z); ``figure``, the picture's
+    matplotlib ``Figure`` (not pyplot's): its map is drawn once, each update changes only
+    the image, the cross and the title; ``image``, the decoded (28, 28) image, read-only;
+    ``code``, the code (z1, z2), shape (2,).
     """
 
     def __init__(self, decode, *, z1: float = 0.0, z2: float = 0.0, z_range=(-3.0, 3.0),
                  step: float = 0.05, codes=None, labels=None):
         self._decode = self._decode_function(decode)
-        low, high = _check_range(z_range, "z_range")
-        z1, z2 = _check_number(z1, "z1"), _check_number(z2, "z2")
-        for name, value in (("z1", z1), ("z2", z2)):
-            if not low <= value <= high:
-                raise ValueError(
-                    f"{name} must lie in z_range ({low:g}, {high:g}); got {value:g}.")
-        step = _check_number(step, "step")
+        low, high = check_range(z_range, "z_range")
+        z1, z2 = check_number(z1, "z1"), check_number(z2, "z2")
+        _check_within(z1, "z1", low, high, "z_range")
+        _check_within(z2, "z2", low, high, "z_range")
+        step = check_number(step, "step")
         if not 0 < step <= high - low:
             raise ValueError(f"step must be positive and at most high - low = {high - low:g}; "
                              f"got {step:g}.")
@@ -304,8 +266,7 @@ class LatentExplorer(_Explorer):
         self.widget = ipywidgets.VBox([self.z1, self.z2, self.output])
 
         self.update()  # the first call checks what decode returns
-        self.z1.observe(self._on_change, names="value")
-        self.z2.observe(self._on_change, names="value")
+        self._watch(self.z1, self.z2)
 
     # ------------------------------------------------------------------ decoding
 
@@ -327,11 +288,7 @@ class LatentExplorer(_Explorer):
 
     def _decode_one(self, z1: float, z2: float) -> np.ndarray:
         """The decoded (28, 28) image of one code, checked."""
-        code = np.array([[z1, z2]], dtype=np.float32)
-        images = self._decode(code)
-        if hasattr(images, "numpy") and callable(images.numpy):  # a TF/Keras tensor
-            images = images.numpy()
-        images = np.asarray(images)
+        images = as_array(self._decode(np.array([[z1, z2]], dtype=np.float32)), "decode(z)")
         if images.ndim < 2 or images.shape[0] != 1:
             raise ValueError(
                 "decode must map codes (N, 2) to images (N, 784) or (N, 28, 28); for one code "
@@ -373,10 +330,7 @@ class LatentExplorer(_Explorer):
         self._shown.set_data(self._image)
         self._marker.set_data([z1], [z2])
         self._shown.axes.set_title(f"decoded z = ({z1:.2f}, {z2:.2f})")
-        # One assignment replaces the picture without flicker and keeps it in the saved
-        # widget state of an executed notebook.
-        self.output.outputs = (_png_output(self.figure, f"<decoded image of z = ({z1:.2f}, "
-                                                        f"{z2:.2f})>"),)
+        self._show(f"<decoded image of z = ({z1:.2f}, {z2:.2f})>")
 
     def _draw_background(self) -> None:
         fig = Figure(figsize=(7.2, 3.4), dpi=80)
