@@ -36,7 +36,7 @@ def test_the_one_day_path_fits_a_day_and_the_half_days_fit_half_days():
     if len(plans) > 1:
         cut = nt.split_in_two(plans)
         for half in (plans[:cut], plans[cut:]):
-            minutes = sum(plan.teaching + plan.exercises for plan in half)
+            minutes = sum(plan.teaching + plan.core_exercises for plan in half)
             assert minutes <= nt.HALF_DAY_MINUTES, f"{half[0].name}...: {minutes} min"
 
 

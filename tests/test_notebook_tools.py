@@ -411,8 +411,8 @@ def test_parse_parts_finds_core_and_optional_sections_and_exercises():
         15,
     )
     assert plan.number == "03"
-    assert plan.exercise_numbers(core_only=True) == [1]
-    assert plan.exercise_numbers(core_only=False) == [1, 2]
+    assert plan.core_exercise_numbers() == [1]
+    assert [part.title[:10] for part in plan.optional_parts("exercise")] == ["Exercise 2"]
 
 
 @pytest.mark.parametrize(
@@ -491,8 +491,8 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
     )
     plans = nt.read_plans(paths)
     assert [m for _, _, m in nt.one_day_items(plans)] == [45, 20, 50, 20, 50, 25, 40, 0]
-    assert [m for _, _, m in nt.whole_items(plans)] == [60, 30, 50, 20, 70, 25, 40, 30]
-    assert nt.split_in_two(plans) == 2  # 160 + 165 rather than 90 + 235 or 255 + 70
+    assert [m for _, _, m in nt.half_day_items(plans)] == [60, 20, 50, 20, 70, 25, 40, 0]
+    assert nt.split_in_two(plans) == 2  # 150 + 135 rather than 80 + 205 or 245 + 40
 
     assert nt.main(["schedule", *map(str, paths)]) == 0
     out = capsys.readouterr().out
@@ -515,15 +515,17 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
     assert "| 13:20-13:45 |  | Exercise 1 | 25 |" in day
     assert "| 13:45-14:25 | 04 · Topic 04 | all sections | 40 |" in day
     assert "Exercise" not in day.split("04 · Topic 04")[1]  # its only exercise is optional
-    halves = out.split("### Two half days: notebooks 01-04 whole")[1]
+    halves = out.split("### Two half days: every section of notebooks 01-04")[1]
     first, second = halves.split("Half day 2")
     assert first.startswith(
-        "\n\nHalf day 1, notebooks 01-02: 2 h 40 min of teaching including exercises (a half "
-        "day holds about 3 h 30 min: 50 min to spare), 09:00-11:55 including 15 min of breaks."
+        "\n\nCore exercises in class; the optional ones are homework.\n\n"
+        "Half day 1, notebooks 01-02: 2 h 30 min of teaching including exercises (a half "
+        "day holds about 3 h 30 min: 1 h to spare), 09:00-11:45 including 15 min of breaks."
     )
-    assert "| 10:00-10:30 |  | Exercises 1, 2, 3 | 30 |" in first
-    assert "| 10:30-10:45 |  | *Break* | 15 |" in first  # after 90 min, nearest 80
-    assert second.startswith(", notebooks 03-04: 2 h 45 min")
+    assert "| 09:00-10:00 | 01 · Topic 01 | all sections | 60 |" in first
+    assert "| 10:00-10:20 |  | Exercises 1, 2 | 20 |" in first  # exercise 3 is homework
+    assert "| 10:20-10:35 |  | *Break* | 15 |" in first  # after 80 min, nearest 75
+    assert second.startswith(", notebooks 03-04: 2 h 15 min")
     assert "| 09:00-10:10 | 03 · Topic 03 | all sections | 70 |" in second
     assert "| 10:10-10:25 |  | *Break* | 15 |" in second  # after 70 min, nearest 82
 

@@ -364,11 +364,11 @@ class NotebookPlan:
     def optional_parts(self, kind: str) -> list[Part]:
         return [part for part in self.parts if part.kind == kind and part.optional]
 
-    def exercise_numbers(self, core_only: bool) -> list[int]:
+    def core_exercise_numbers(self) -> list[int]:
         return [
             int(_EXERCISE_HEADING_RE.match(part.title)["number"])
             for part in self.parts
-            if part.kind == "exercise" and not (core_only and part.optional)
+            if part.kind == "exercise" and not part.optional
         ]
 
 
@@ -540,18 +540,19 @@ def _exercise_label(numbers: list[int]) -> str:
 
 def one_day_items(plans: list[NotebookPlan], core: bool = True) -> list[tuple]:
     """(plan, what, minutes) of the one-day path: the core sections, then the core
-    exercises, of every notebook; with ``core=False`` every notebook whole."""
+    exercises, of every notebook; with ``core=False`` every section (the half-day path)."""
     items = []
     for plan in plans:
         sections = "core sections" if core and plan.optional_parts("section") else "all sections"
         items.append((plan, sections, plan.core_teaching if core else plan.teaching))
-        exercises = _exercise_label(plan.exercise_numbers(core))
-        items.append((plan, exercises, plan.core_exercises if core else plan.exercises))
+        exercises = _exercise_label(plan.core_exercise_numbers())
+        items.append((plan, exercises, plan.core_exercises))
     return items
 
 
-def whole_items(plans: list[NotebookPlan]) -> list[tuple]:
-    """(plan, what, minutes) of every notebook whole: all sections, then all exercises."""
+def half_day_items(plans: list[NotebookPlan]) -> list[tuple]:
+    """(plan, what, minutes) of the two-half-day path: every section, then the core
+    exercises, of every notebook (the optional exercises are homework)."""
     return one_day_items(plans, core=False)
 
 
@@ -562,7 +563,7 @@ def split_in_two(plans: list[NotebookPlan]) -> int:
     """
     if len(plans) < 2:
         raise ValueError("two half days need at least two notebooks")
-    totals = [plan.teaching + plan.exercises for plan in plans]
+    totals = [plan.teaching + plan.core_exercises for plan in plans]
     return min(
         range(1, len(plans)),
         key=lambda cut: (max(sum(totals[:cut]), sum(totals[cut:])), cut),
@@ -618,9 +619,10 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
 
     Three parts: minutes per notebook with the optional sections and exercises; a one-day
     path (the core sections and core exercises of every notebook, from 09:00, with a
-    morning break, lunch and an afternoon break); a two-half-day path (every notebook
-    whole, cut at a notebook boundary into two halves of about equal length, each from
-    09:00 with one break). Each timetable says how its teaching time compares with a day
+    morning break, lunch and an afternoon break); a two-half-day path (every section and
+    the core exercises of every notebook, the optional exercises left as homework, cut at
+    a notebook boundary into two halves of about equal length, each from 09:00 with one
+    break). Each timetable says how its teaching time compares with a day
     of ``DAY_MINUTES`` or a half day of ``HALF_DAY_MINUTES``.
     """
     plans = read_plans(paths)
@@ -656,13 +658,14 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
     lines += ["", f"### One day: the core of {_span(plans)}", ""]
     lines += _timetable_markdown(timetable(one_day_items(plans), DAY_BREAKS), DAY_MINUTES, "day")
 
-    lines += ["", f"### Two half days: {_span(plans)} whole", ""]
+    lines += ["", f"### Two half days: every section of {_span(plans)}", "",
+              "Core exercises in class; the optional ones are homework.", ""]
     if len(plans) < 2:
         lines.append("Two half days need at least two notebooks.")
     else:
         cut = split_in_two(plans)
         for day, half in enumerate((plans[:cut], plans[cut:]), start=1):
-            items = whole_items(half)
+            items = half_day_items(half)
             total = sum(minutes for _, _, minutes in items)
             slots = timetable(items, ((*HALF_DAY_BREAK, total // 2),))
             prefix = f"Half day {day}, {_span(half)}: "
