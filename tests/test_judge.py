@@ -86,6 +86,20 @@ def test_the_same_seed_trains_the_same_judge(small):
     assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
 
 
+def test_a_large_training_split_is_capped_as_in_notebook_02(small, monkeypatch):
+    # Notebook 02's judge trains on the first 10,000 training images of the full MNIST.
+    assert judge_module.TRAINING_IMAGES == 10_000
+    monkeypatch.setattr(judge_module, "TRAINING_IMAGES", 200)
+    capped = train_judge(small, seed=3, epochs=1)  # 500 images, capped to the first 200
+    first = train_judge(replace(small, x_train=small.x_train[:200],
+                                y_train=small.y_train[:200]), seed=3, epochs=1)
+    for a, b in zip(capped.get_weights(), first.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(judge_module, "TRAINING_IMAGES", 10_000)  # 500 images, all used
+    uncapped = train_judge(small, seed=3, epochs=1)
+    assert not np.array_equal(uncapped.get_weights()[0], first.get_weights()[0])
+
+
 def scores_of(top, predicted, **kwargs) -> JudgeScores:
     return JudgeScores(np.asarray(top, dtype=float), np.asarray(predicted, dtype=np.int64),
                        **kwargs)

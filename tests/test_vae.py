@@ -101,6 +101,37 @@ def test_decoder_outputs_784_linear_logits():
     assert decoder.layers[-1].get_config()["activation"] == "linear"
 
 
+def test_builders_match_hand_written_dense_layers():
+    # Notebook 05 writes 784 -> Dense(400, relu) -> two Dense(20) heads, and 20 ->
+    # Dense(400, relu) -> Dense(784), by hand; the builders must be exactly these layers.
+    image, code = keras.Input(shape=(784,)), keras.Input(shape=(20,))
+    hidden = keras.layers.Dense(400, activation="relu")(image)
+    hand_encoder = keras.Model(image, [keras.layers.Dense(20)(hidden),
+                                       keras.layers.Dense(20)(hidden)])
+    hand_decoder = keras.Model(
+        code, keras.layers.Dense(784)(keras.layers.Dense(400, activation="relu")(code)))
+    pairs = [(build_encoder(20, (400,), seed=3), hand_encoder),
+             (build_decoder(20, (400,), seed=3), hand_decoder)]
+    for built, hand in pairs:
+        built_dense = [layer for layer in built.layers if isinstance(layer, keras.layers.Dense)]
+        hand_dense = [layer for layer in hand.layers if isinstance(layer, keras.layers.Dense)]
+        assert len(built_dense) == len(hand_dense)
+        for source, target in zip(built_dense, hand_dense, strict=True):
+            target.set_weights(source.get_weights())
+    z = np.random.default_rng(0).normal(size=(8, 20)).astype(np.float32)
+    for (built, hand), inputs in zip(pairs, [synthetic_images(8), z], strict=True):
+        # The ReLU matters here: some hidden pre-activations are negative.
+        kernel, bias = hand.layers[1].get_weights()
+        assert hand.layers[1].units == 400 and np.any(inputs @ kernel + bias < 0)
+        built_out, hand_out = built(inputs), hand(inputs)
+        if not isinstance(built_out, (list, tuple)):
+            built_out, hand_out = [built_out], [hand_out]
+        assert len(built_out) == len(hand_out)
+        for a, b in zip(built_out, hand_out, strict=True):
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(a),
+                                       keras.ops.convert_to_numpy(b), rtol=1e-6, atol=1e-6)
+
+
 def test_build_vae_default_is_784_400_20_with_dynamic_binarization():
     model = build_vae()
     assert isinstance(model, VAE)
