@@ -147,6 +147,10 @@ def test_trained_and_loaded_models_come_compiled_and_evaluate_the_same(real_entr
     loaded, _ = run(cache)
     for m in (model, loaded):
         assert m.compiled and isinstance(m.optimizer, keras.optimizers.Adam)
+        assert int(m.optimizer.iterations) == 0  # a fresh optimizer either way
+    saved = next(cache.glob("*.keras"))
+    model.save(cache / "again.keras")  # the cache stores the model as returned
+    assert (cache / "again.keras").stat().st_size == saved.stat().st_size
     trained_logs = model.evaluate(DATA.x_test, batch_size=16, verbose=0, return_dict=True)
     loaded_logs = loaded.evaluate(DATA.x_test, batch_size=16, verbose=0, return_dict=True)
     assert trained_logs == loaded_logs

@@ -107,12 +107,15 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     cached = _load_entry(model_path, meta_path, description)
     if cached is not None:
         model, history = cached
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
     else:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
         history = model.fit(data.x_train, epochs=epochs, batch_size=batch_size,
                             validation_data=data.x_test, verbose=0).history
         history = {k: [float(v) for v in values] for k, values in history.items()}
+    # Both paths return (and the cache stores) the weights with a fresh optimizer: the
+    # training run's Adam state is not kept, so trained and loaded models are alike.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    if cached is None:
         with atomic_write(model_path) as tmp:
             model.save(tmp)
         try:
