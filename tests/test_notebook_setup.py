@@ -216,3 +216,23 @@ def test_an_unknown_attribute_is_an_attribute_error():
     assert not hasattr(vae_tutorial, "check_images")  # not exported from the top level
     with pytest.raises(ImportError):
         from vae_tutorial import nope  # noqa: F401
+
+
+TRIM_SCRIPT = """
+    from IPython.core.interactiveshell import InteractiveShell
+    from vae_tutorial import setup_notebook
+    shell = InteractiveShell.instance()
+    setup_notebook()
+    setup_notebook()  # a second set-up must not register the hook twice
+    hooks = [c for c in shell.events.callbacks["post_run_cell"]
+             if getattr(c, "__name__", "") == "release_memory"]
+    assert len(hooks) == 1, hooks
+    shell.run_cell("x = [bytearray(1 << 20) for _ in range(50)]; del x")  # runs the hook
+    print("hooked")
+"""
+
+
+def test_a_notebook_hands_freed_memory_back_after_each_cell_once():
+    proc = run_python(TRIM_SCRIPT)
+    assert proc.returncode == 0, proc.stderr
+    assert "hooked" in proc.stdout
