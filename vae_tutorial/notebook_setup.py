@@ -1,8 +1,5 @@
-"""The one set-up call every notebook makes first (introduced in notebook 01).
-
-``setup_notebook()`` seeds Python, numpy and Keras/TensorFlow in one place, quiets
-TensorFlow's start-up log noise without hiding errors, and sets matplotlib defaults that
-read well. Call it before anything imports TensorFlow: the C++ log level is read when
+"""The one set-up call every notebook makes first, :func:`setup_notebook`. Introduced in
+notebook 01. Call it before anything imports TensorFlow: the C++ log level is read when
 TensorFlow loads.
 """
 
