@@ -225,7 +225,7 @@ TRIM_SCRIPT = """
     setup_notebook()
     setup_notebook()  # a second set-up must not register the hook twice
     hooks = [c for c in shell.events.callbacks["post_run_cell"]
-             if getattr(c, "__name__", "") == "release_memory"]
+             if getattr(c, "__name__", "") == "_release_memory"]
     assert len(hooks) == 1, hooks
     shell.run_cell("x = [bytearray(1 << 20) for _ in range(50)]; del x")  # runs the hook
     print("hooked")

