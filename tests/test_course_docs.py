@@ -31,7 +31,7 @@ def test_readme_schedule_is_the_one_the_notebooks_give():
 
 def test_the_one_day_path_fits_a_day_and_the_half_days_fit_half_days():
     plans = nt.read_plans(NOTEBOOKS)
-    day = sum(minutes for _, _, minutes in nt.one_day_items(plans))
+    day = sum(minutes for _, _, minutes in nt.path_items(plans, core=True))
     assert day <= nt.DAY_MINUTES, f"the one-day path takes {day} min of teaching"
     if len(plans) > 1:
         cut = nt.split_in_two(plans)
