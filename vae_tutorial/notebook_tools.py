@@ -70,13 +70,13 @@ def outputs_sha256(outputs: list) -> str:
     return _sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
-def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, *, timeout: int = CELL_TIMEOUT) -> float:
+def run_notebook(nb: NotebookNode, cwd: str | os.PathLike) -> float:
     """Execute ``nb`` in place in a fresh kernel in ``cwd`` with ``VAE_TUTORIAL_OFFLINE=1``,
     recording each code cell's source and outputs hashes; return the wall time in seconds."""
     from nbclient import NotebookClient  # only needed here; keeps `schedule` etc. light
 
     # record_timing=False: timestamps would make every re-execution a diff
-    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False,
+    client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, record_timing=False,
                             resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     client.execute(env={**os.environ, "VAE_TUTORIAL_OFFLINE": "1"})
@@ -95,17 +95,13 @@ def _write(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _write_notebook(path: str | os.PathLike, nb: NotebookNode) -> None:
-    _write(path, nbformat.writes(nb) + "\n")
-
-
-def execute_notebook(path: str | os.PathLike, *, timeout: int = CELL_TIMEOUT) -> float:
+def execute_notebook(path: str | os.PathLike) -> float:
     """Execute the notebook at ``path`` (cwd: its folder) and write it back with its outputs;
     return the wall time in seconds. If a cell fails the error propagates, the file untouched."""
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
-    seconds = run_notebook(nb, path.parent, timeout=timeout)
-    _write_notebook(path, nb)
+    seconds = run_notebook(nb, path.parent)
+    _write(path, nbformat.writes(nb) + "\n")
     return seconds
 
 
@@ -190,30 +186,24 @@ def _strip_source(source: str, stub: tuple[str, ...], where: str) -> tuple[str, 
     return text, blocks
 
 
-def count_solutions(nb: NotebookNode, name: str) -> int:
-    """Number of solution blocks in ``nb``; ``SolutionMarkerError`` if a marker is misplaced."""
-    return sum(
-        _strip_source(cell.source, CODE_STUB, f"{name}, cell {number}")[1]
-        for number, cell in enumerate(nb.cells, start=1)
-        if cell.cell_type != "raw"
-    )
-
-
-def strip_solutions(nb: NotebookNode, name: str) -> NotebookNode:
-    """A student copy of ``nb``: solutions replaced by stubs at the marker's indentation,
-    outputs cleared where a solution was, source hashes removed (``nb`` is not changed)."""
+def strip_solutions(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
+    """A student copy of ``nb`` and the number of solution blocks it replaced by stubs (at the
+    marker's indentation); cells that held one lose their outputs, code cells their hashes.
+    ``SolutionMarkerError`` names the notebook, cell and line of a misplaced marker."""
     student = copy.deepcopy(nb)
+    total = 0
     for number, cell in enumerate(student.cells, start=1):
         if cell.cell_type == "raw":
             continue
         stub = CODE_STUB if cell.cell_type == "code" else MARKDOWN_STUB
         cell.source, blocks = _strip_source(cell.source, stub, f"{name}, cell {number}")
+        total += blocks
         if cell.cell_type == "code":
             cell.metadata.pop(METADATA_KEY, None)
             if blocks:
                 cell.outputs = []
                 cell.execution_count = None
-    return student
+    return student, total
 
 
 def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike) -> None:
@@ -222,14 +212,11 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     sources = sorted(Path(src_dir).glob("*.ipynb"))
     if not sources:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
-    copies = []
-    for path in sources:
-        nb = nbformat.read(path, as_version=4)
-        copies.append((path.name, count_solutions(nb, str(path)), strip_solutions(nb, str(path))))
+    copies = [strip_solutions(nbformat.read(path, as_version=4), str(path)) for path in sources]
     Path(dest_dir).mkdir(parents=True, exist_ok=True)
-    for name, blocks, student in copies:
-        target = Path(dest_dir) / name
-        _write_notebook(target, student)
+    for path, (student, blocks) in zip(sources, copies, strict=True):
+        target = Path(dest_dir) / path.name
+        _write(target, nbformat.writes(student) + "\n")
         print(f"wrote {target} ({blocks} solution block(s) removed)")
 
 
@@ -242,7 +229,7 @@ _HEADER_RE = re.compile(
     r"^\*\*Teaching:\*\*\s*(?P<teaching>\d+)\s*min(?:\s*\(core\s+(?P<core_teaching>\d+)\))?"
     r"\s*·\s*\*\*Exercises:\*\*\s*(?P<exercises>\d+)\s*min"
     r"(?:\s*\(core\s+(?P<core_exercises>\d+)\))?"
-    r"\s*·\s*\*\*Prerequisites:\*\*\s*(?P<prerequisites>\S.*?)\s*$"
+    r"\s*·\s*\*\*Prerequisites:\*\*\s*\S"
 )
 _HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>\S.*?)\s*$")  # level 1: the title
 _EXERCISE_RE = re.compile(r"^Exercise\s+(?P<number>\d+)\b")
@@ -272,7 +259,6 @@ class NotebookPlan:
     core_teaching: int
     exercises: int
     core_exercises: int
-    prerequisites: str
     optional_sections: tuple[str, ...]
     optional_exercises: tuple[str, ...]
     core_exercise_numbers: tuple[int, ...]
@@ -362,7 +348,6 @@ def read_plan(nb: NotebookNode, name: str) -> NotebookPlan:
         name=name,
         title=title,
         **minutes,
-        prerequisites=match["prerequisites"],
         optional_sections=tuple(optional["teaching"]),
         optional_exercises=tuple(optional["exercises"]),
         core_exercise_numbers=tuple(
@@ -523,27 +508,17 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
     return "\n".join(lines[:-1])
 
 
-def _split_readme(text: str, name: str) -> list[str]:
-    """[before, between, after] the schedule markers in ``text``, which must occur once each."""
-    starts, ends = text.count(SCHEDULE_START), text.count(SCHEDULE_END)
-    if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
-        raise ValueError(
-            f"{name}: needs exactly one '{SCHEDULE_START}' line followed by one "
-            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes"
-        )
-    head, rest = text.split(SCHEDULE_START)
-    return [head, *rest.split(SCHEDULE_END)]
-
-
-def schedule_block(text: str, name: str) -> str:
-    """The schedule between the markers in ``text`` (a README named ``name``)."""
-    return _split_readme(text, name)[1].removeprefix("\n").removesuffix("\n")
-
-
 def update_readme(readme: str | os.PathLike, paths: list[str | os.PathLike]) -> bool:
     """Write the schedule of ``paths`` between the markers in ``readme``; True if it changed."""
     text = Path(readme).read_text(encoding="utf-8")
-    head, _, tail = _split_readme(text, str(readme))
+    starts, ends = text.count(SCHEDULE_START), text.count(SCHEDULE_END)
+    if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
+        raise ValueError(
+            f"{readme}: needs exactly one '{SCHEDULE_START}' line followed by one "
+            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes"
+        )
+    head, rest = text.split(SCHEDULE_START)
+    tail = rest.split(SCHEDULE_END)[1]
     new = f"{head}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{tail}"
     if new != text:
         _write(readme, new)
@@ -553,13 +528,13 @@ def update_readme(readme: str | os.PathLike, paths: list[str | os.PathLike]) -> 
 # --------------------------------------------------------------------------- command line
 
 
-def _execute_all(paths: list[str], timeout: int) -> int:
+def _execute_all(paths: list[str]) -> int:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     failed = []
     for path in paths:
         try:
-            seconds = execute_notebook(path, timeout=timeout)
+            seconds = execute_notebook(path)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
             print(f"{path}: FAILED, file left unchanged\n{exc}", file=sys.stderr)
             failed.append(path)
@@ -579,8 +554,6 @@ def main(argv: list[str] | None = None) -> int:
     execute = commands.add_parser(
         "execute", help="run notebooks top to bottom (offline data) and store their outputs")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
-    execute.add_argument("--timeout", type=int, default=CELL_TIMEOUT,
-                         help="seconds per cell (default: 600)")
     student = commands.add_parser("student", help="write copies without solutions")
     student.add_argument("src_dir", metavar="SRC_DIR")
     student.add_argument("dest_dir", metavar="DEST_DIR")
@@ -594,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "execute":
-            return _execute_all(args.notebooks, args.timeout)
+            return _execute_all(args.notebooks)
         if args.command == "student":
             write_student_copies(args.src_dir, args.dest_dir)
         elif args.update_readme is None:
