@@ -228,7 +228,7 @@ def test_student_copy_has_no_solution_and_no_hashes():
     assert "source_sha256" not in text
 
 
-def test_count_solutions():
+def test_strip_solutions_counts_the_blocks():
     assert nt.strip_solutions(notebook_with_solutions(), "nb")[1] == 2
     assert nt.strip_solutions(fresh_notebook("x = 1"), "nb")[1] == 0
 
@@ -353,13 +353,13 @@ def test_read_plan_header_with_core_minutes():
         ("**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** x", "no title"),
     ],
 )
-def test_parse_header_rejects_missing_or_malformed_lines(header, words):
+def test_read_plan_rejects_missing_or_malformed_header_lines(header, words):
     nb = new_notebook(cells=[new_markdown_cell(header)])
     with pytest.raises(ValueError, match=rf"^01_ae\.ipynb, .*{re.escape(words)}"):
         nt.read_plan(nb, "01_ae.ipynb")
 
 
-def test_parse_header_needs_a_markdown_cell():
+def test_read_plan_needs_a_markdown_cell():
     with pytest.raises(ValueError, match="no markdown cell"):
         nt.read_plan(new_notebook(cells=[new_code_cell("x = 1")]), "01_ae.ipynb")
 

@@ -397,7 +397,7 @@ def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple[st
         candidates = range(last + 1, len(items) - 1)
         if not candidates or elapsed[-1] < target + MIN_AFTER_BREAK:
             continue
-        last = min(candidates, key=lambda i, target=target: abs(elapsed[i] - target))
+        last = min(candidates, key=lambda i: abs(elapsed[i] - target))
         after[last] = (name, minutes)
     rows, clock = [], DAY_START
     for index, (plan, what, minutes) in enumerate(items):
