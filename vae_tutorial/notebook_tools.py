@@ -187,9 +187,9 @@ def _strip_source(source: str, stub: tuple[str, ...], where: str) -> tuple[str, 
 
 
 def strip_solutions(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
-    """A student copy of ``nb`` and the number of solution blocks it replaced by stubs (at the
-    marker's indentation); cells that held one lose their outputs, code cells their hashes.
-    ``SolutionMarkerError`` names the notebook, cell and line of a misplaced marker."""
+    """A student copy of ``nb`` (solution blocks replaced by stubs at the marker's indentation,
+    code cells without hashes, and without outputs where a solution was) and the number of
+    blocks replaced; ``SolutionMarkerError`` names the cell and line of a misplaced marker."""
     student = copy.deepcopy(nb)
     total = 0
     for number, cell in enumerate(student.cells, start=1):
