@@ -131,7 +131,7 @@ def test_edited_outputs_are_reported(edit):
 def test_outputs_hash_survives_a_save_and_load(tmp_path):
     nb = figure_notebook()
     path = tmp_path / "saved.ipynb"
-    nt.write_notebook_atomic(nb, path)
+    nbformat.write(nb, path)
     assert '"KL = 0.8181 nats\\n",' in path.read_text()  # saved as a list of lines
     assert nt.freshness_problems(nbformat.read(path, as_version=4)) == []
 
@@ -193,7 +193,7 @@ def notebook_with_solutions() -> nbformat.NotebookNode:
 
 
 def test_code_solution_is_replaced_at_marker_indentation():
-    student = nt.strip_solutions(notebook_with_solutions())
+    student, _ = nt.strip_solutions(notebook_with_solutions(), "nb")
     assert student.cells[2].source == (
         "def encode(x):\n"
         '    """Encode x."""\n'
@@ -205,13 +205,13 @@ def test_code_solution_is_replaced_at_marker_indentation():
 
 
 def test_markdown_solution_is_replaced():
-    student = nt.strip_solutions(notebook_with_solutions())
+    student, _ = nt.strip_solutions(notebook_with_solutions(), "nb")
     assert student.cells[3].source == "**Answer:**\n\n*Your answer here.*\n"
 
 
 def test_outputs_cleared_only_where_a_solution_was():
     original = notebook_with_solutions()
-    student = nt.strip_solutions(original)
+    student, _ = nt.strip_solutions(original, "nb")
     assert student.cells[1].outputs == original.cells[1].outputs
     assert student.cells[1].execution_count == 1
     assert student.cells[2].outputs == []
@@ -222,30 +222,31 @@ def test_outputs_cleared_only_where_a_solution_was():
 
 
 def test_student_copy_has_no_solution_and_no_hashes():
-    student = nt.strip_solutions(notebook_with_solutions())
+    student, _ = nt.strip_solutions(notebook_with_solutions(), "nb")
     text = nbformat.writes(student)
     assert "SOLUTION" not in text and "z = x * 2" not in text and "prior" not in text
     assert "source_sha256" not in text
 
 
-def test_count_solutions():
-    assert nt.count_solutions(notebook_with_solutions()) == 2
-    assert nt.count_solutions(fresh_notebook("x = 1")) == 0
+def test_strip_solutions_counts_the_blocks():
+    assert nt.strip_solutions(notebook_with_solutions(), "nb")[1] == 2
+    assert nt.strip_solutions(fresh_notebook("x = 1"), "nb")[1] == 0
 
 
 def test_two_blocks_in_one_cell():
     block = "### BEGIN SOLUTION\nb = 2\n### END SOLUTION\n"
     source = "a = 1\n" + block + block
     nb = fresh_notebook(source)
-    assert nt.count_solutions(nb) == 2
+    student, blocks = nt.strip_solutions(nb, "nb")
+    assert blocks == 2
     stub = "# YOUR CODE HERE\nraise NotImplementedError()\n"
-    assert nt.strip_solutions(nb).cells[1].source == "a = 1\n" + stub + stub
+    assert student.cells[1].source == "a = 1\n" + stub + stub
 
 
 def test_notebook_without_solutions_is_unchanged():
     nb = fresh_notebook("x = 1", "x + 1")
     nb.cells[1].outputs = [new_output("stream", name="stdout", text="1\n")]
-    student = nt.strip_solutions(nb)
+    student, _ = nt.strip_solutions(nb, "nb")
     # Only the instructor's source hashes go; sources, outputs and counts stay.
     for cell in nb.cells:
         cell.metadata.pop("vae_tutorial", None)
@@ -264,8 +265,8 @@ def test_unbalanced_markers_raise_naming_notebook_and_cell(source, words):
     nb = fresh_notebook("x = 1", source)
     with pytest.raises(nt.SolutionMarkerError, match=rf"03_vae\.ipynb, cell 3: .*{words}"):
         nt.strip_solutions(nb, "03_vae.ipynb")
-    with pytest.raises(ValueError, match="cell 3"):
-        nt.count_solutions(nb, "03_vae.ipynb")
+    with pytest.raises(ValueError, match="cell 3"):  # a marker error is a ValueError
+        nt.strip_solutions(nb, "03_vae.ipynb")
 
 
 def test_student_command_writes_copies(tmp_path, capsys):
@@ -275,7 +276,7 @@ def test_student_command_writes_copies(tmp_path, capsys):
     assert nt.main(["student", str(src), str(dest)]) == 0
     assert "01_ae.ipynb (2 solution block(s) removed)" in capsys.readouterr().out
     student = nbformat.read(dest / "01_ae.ipynb", as_version=4)
-    assert nt.count_solutions(student) == 0
+    assert nt.strip_solutions(student, "nb")[1] == 0
     assert "raise NotImplementedError()" in student.cells[2].source
 
 
@@ -292,25 +293,28 @@ def test_student_command_reports_bad_markers_and_writes_nothing(tmp_path, capsys
 # --------------------------------------------------------------------------- header
 
 
-def test_parse_header():
-    assert nt.parse_header(fresh_notebook()) == {
-        "title": "01 · Autoencoders: squeezing digits",
-        "teaching": 25,
-        "core_teaching": 25,  # no "(core N)": all of it is core
-        "exercises": 15,
-        "core_exercises": 15,
-        "prerequisites": "Python, NumPy",
-        "cell": 1,
-        "line": 3,
-    }
+def test_read_plan_header():
+    plan = nt.read_plan(fresh_notebook(), "01_ae.ipynb")
+    assert plan == nt.NotebookPlan(
+        name="01_ae.ipynb",
+        title="01 · Autoencoders: squeezing digits",
+        teaching=25,
+        core_teaching=25,  # no "(core N)": all of it is core
+        exercises=15,
+        core_exercises=15,
+        optional_sections=(),
+        optional_exercises=(),
+        core_exercise_numbers=(),
+    )
 
 
-def test_parse_header_with_core_minutes():
+def test_read_plan_header_with_core_minutes():
     line = "**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 0) · **Prerequisites:** 01"
-    header = nt.parse_header(new_notebook(cells=[new_markdown_cell(f"# 02 · VAE\n\n{line}")]))
-    assert (header["teaching"], header["core_teaching"]) == (45, 30)
-    assert (header["exercises"], header["core_exercises"]) == (30, 0)
-    assert header["prerequisites"] == "01"
+    headings = "## B (optional)\n\n### Exercise 1 · x (optional)"
+    cells = [new_markdown_cell(f"# 02 · VAE\n\n{line}"), new_markdown_cell(headings)]
+    plan = nt.read_plan(new_notebook(cells=cells), "02_vae.ipynb")
+    assert (plan.teaching, plan.core_teaching) == (45, 30)
+    assert (plan.exercises, plan.core_exercises) == (30, 0)
 
 
 @pytest.mark.parametrize(
@@ -349,15 +353,15 @@ def test_parse_header_with_core_minutes():
         ("**Teaching:** 25 min · **Exercises:** 15 min · **Prerequisites:** x", "no title"),
     ],
 )
-def test_parse_header_rejects_missing_or_malformed_lines(header, words):
+def test_read_plan_rejects_missing_or_malformed_header_lines(header, words):
     nb = new_notebook(cells=[new_markdown_cell(header)])
     with pytest.raises(ValueError, match=rf"^01_ae\.ipynb, .*{re.escape(words)}"):
-        nt.parse_header(nb, "01_ae.ipynb")
+        nt.read_plan(nb, "01_ae.ipynb")
 
 
-def test_parse_header_needs_a_markdown_cell():
+def test_read_plan_needs_a_markdown_cell():
     with pytest.raises(ValueError, match="no markdown cell"):
-        nt.parse_header(new_notebook(cells=[new_code_cell("x = 1")]))
+        nt.read_plan(new_notebook(cells=[new_code_cell("x = 1")]), "01_ae.ipynb")
 
 
 # --------------------------------------------------------------------------- schedule
@@ -390,19 +394,11 @@ KL_HEADINGS = (
 )
 
 
-def test_parse_parts_finds_core_and_optional_sections_and_exercises():
+def test_read_plan_finds_core_and_optional_sections_and_exercises():
     nb = plan_notebook(timing(45, 30, 30, 15), *KL_HEADINGS)
     nb.cells[2].source += "\n\n```python\n## not a heading (optional)\n```\n### Sub-step"
     nb.cells.append(new_markdown_cell("### BEGIN SOLUTION\nBecause.\n### END SOLUTION"))
-    parts = nt.parse_parts(nb, "03_kl.ipynb")
-    assert [(p.kind, p.title, p.optional, p.cell, p.line) for p in parts] == [
-        ("section", "Definition", False, 3, 1),
-        ("section", "Sub-step", False, 3, 8),
-        ("section", "Forward vs reverse KL", True, 4, 1),
-        ("section", "Exercises", False, 5, 1),
-        ("exercise", "Exercise 1 · Two coins", False, 6, 1),
-        ("exercise", "Exercise 2 · Which mode?", True, 7, 1),
-    ]
+    nb.cells.append(new_markdown_cell("~~~\n### Exercise 9 · fenced\n~~~\n### Exercise 3 · c"))
     plan = nt.read_plan(nb, "03_kl.ipynb")
     assert (plan.teaching, plan.core_teaching, plan.exercises, plan.core_exercises) == (
         45,
@@ -410,9 +406,9 @@ def test_parse_parts_finds_core_and_optional_sections_and_exercises():
         30,
         15,
     )
-    assert plan.number == "03"
-    assert plan.core_exercise_numbers() == [1]
-    assert [part.title[:10] for part in plan.optional_parts("exercise")] == ["Exercise 2"]
+    assert plan.optional_sections == ("Forward vs reverse KL",)
+    assert plan.optional_exercises == ("Exercise 2 · Which mode?",)
+    assert plan.core_exercise_numbers == (1, 3)
 
 
 @pytest.mark.parametrize(
@@ -429,7 +425,7 @@ def test_misspelt_optional_marker_names_notebook_cell_and_line(heading):
     nb = plan_notebook(timing(45, 30), "## Definition")
     nb.cells[2].source = f"Intro.\n\n{heading}\n"
     with pytest.raises(ValueError, match=r"^03_kl\.ipynb, cell 3, line 3: heading .* exactly"):
-        nt.parse_parts(nb, "03_kl.ipynb")
+        nt.read_plan(nb, "03_kl.ipynb")
 
 
 @pytest.mark.parametrize(
@@ -464,21 +460,21 @@ def test_timetable_places_breaks_at_the_nearest_boundary():
     plan = nt.read_plan(plan_notebook(timing(10, 0)), "01_nb.ipynb")
     items = [(plan, "part", minutes) for minutes in (50, 50, 50, 50, 50, 50, 50, 20)]
     slots = nt.timetable(items, nt.DAY_BREAKS)
-    breaks = [(s.what, s.start, s.minutes) for s in slots if s.plan is None]
+    breaks = [(what, start, minutes) for start, plan, what, minutes in slots if plan is None]
     # Elapsed teaching at the boundaries: 50, 100, 150, 200, 250, 300, 350.
     assert breaks == [
         ("Morning break", 9 * 60 + 100, 15),  # after 100 min, nearest 90
         ("Lunch", 9 * 60 + 15 + 200, 60),  # after 200 min, nearer 180 than 150
         ("Afternoon break", 9 * 60 + 75 + 250, 15),  # after 250, nearest 270
     ]
-    assert slots[-1].end == 9 * 60 + 370 + 90  # 370 min of teaching, 90 of breaks
+    assert slots[-1][0] + slots[-1][3] == 9 * 60 + 370 + 90  # 370 min of teaching, 90 of breaks
     # A short day gets only the breaks it reaches (with 30 min left after them).
     short = nt.timetable(items[:4], nt.DAY_BREAKS)
-    assert [s.what for s in short if s.plan is None] == ["Morning break"]
-    assert [s.what for s in nt.timetable(items[:1], nt.DAY_BREAKS)] == ["part"]
+    assert [row[2] for row in short if row[1] is None] == ["Morning break"]
+    assert [row[2] for row in nt.timetable(items[:1], nt.DAY_BREAKS)] == ["part"]
     # Boundaries after 60 and 120 min are equally near 90: the earlier one wins.
     tie = nt.timetable([(plan, "part", 60)] * 3, nt.DAY_BREAKS[:1])
-    assert [(s.what, s.start) for s in tie if s.plan is None] == [("Morning break", 9 * 60 + 60)]
+    assert [(row[2], row[0]) for row in tie if row[1] is None] == [("Morning break", 9 * 60 + 60)]
 
 
 def test_one_day_and_two_half_day_paths(tmp_path, capsys):
@@ -490,8 +486,8 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
         ((40, 30, 40, 0), ("## F", "### Exercise 1 · f (optional)")),
     )
     plans = nt.read_plans(paths)
-    assert [m for _, _, m in nt.one_day_items(plans)] == [45, 20, 50, 20, 50, 25, 40, 0]
-    assert [m for _, _, m in nt.half_day_items(plans)] == [60, 20, 50, 20, 70, 25, 40, 0]
+    assert [m for _, _, m in nt.path_items(plans, core=True)] == [45, 20, 50, 20, 50, 25, 40, 0]
+    assert [m for _, _, m in nt.path_items(plans, core=False)] == [60, 20, 50, 20, 70, 25, 40, 0]
     assert nt.split_in_two(plans) == 2  # 150 + 135 rather than 80 + 205 or 245 + 40
 
     assert nt.main(["schedule", *map(str, paths)]) == 0
@@ -567,7 +563,8 @@ def test_update_readme_replaces_only_the_block(tmp_path, capsys):
     text = readme.read_text()
     assert text.startswith(f"# Course\n\nBefore.\n{nt.SCHEDULE_START}\n### Minutes per notebook")
     assert text.endswith(f"{nt.SCHEDULE_END}\nAfter.\n")
-    assert nt.schedule_block(text) == nt.schedule_markdown(paths)
+    block = text.split(nt.SCHEDULE_START + "\n")[1].split("\n" + nt.SCHEDULE_END)[0]
+    assert block == nt.schedule_markdown(paths)
     assert nt.main(["schedule", "--update-readme", str(readme), *map(str, paths)]) == 0
     assert "is up to date" in capsys.readouterr().out
     assert readme.read_text() == text

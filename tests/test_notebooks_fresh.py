@@ -69,7 +69,7 @@ def key_points_problems(nb) -> list[str]:
 
 def solution_problems(nb, name: str) -> list[str]:
     """2-4 solution blocks, and a solution after every `### Exercise` before the next one."""
-    count = nt.count_solutions(nb, name)
+    _, count = nt.strip_solutions(nb, name)
     problems = []
     if not MIN_SOLUTIONS <= count <= MAX_SOLUTIONS:
         problems.append(
@@ -91,7 +91,7 @@ def solution_problems(nb, name: str) -> list[str]:
 
 
 def student_copy_problems(nb, name: str) -> list[str]:
-    text = nbformat.writes(nt.strip_solutions(nb, name))
+    text = nbformat.writes(nt.strip_solutions(nb, name)[0])
     return ["student copy still contains 'BEGIN SOLUTION'"] if "BEGIN SOLUTION" in text else []
 
 
