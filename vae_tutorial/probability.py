@@ -31,6 +31,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from .checks import as_array, check_finite
@@ -43,13 +44,8 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 def _is_symbolic(value) -> bool:
     """True for tensors without a concrete value (inside tf.function, or KerasTensors)."""
-    if isinstance(value, keras.KerasTensor):
-        return True
-    try:
-        import tensorflow as tf
-    except ImportError:  # pragma: no cover - TensorFlow is a dependency
-        return False
-    return tf.is_tensor(value) and not tf.executing_eagerly()
+    return isinstance(value, keras.KerasTensor) or (tf.is_tensor(value)
+                                                     and not tf.executing_eagerly())
 
 
 def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **named):
@@ -69,14 +65,13 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
             shapes[name] = tuple(value.shape)
             prepared[name] = value
             continue
+        # Check the dtype before any cast: a cast would turn strings into a ValueError
+        # and silently drop the imaginary part of complex numbers.
+        array = _check_real(as_array(value, name), name)
         if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
-            array = _check_real(as_array(value, name), name)
             prepared[name] = value
         else:
-            # Check the dtype before casting: a cast would turn strings into a ValueError
-            # and silently drop the imaginary part of complex numbers.
-            array = _check_real(as_array(value, name), name)
             if not np.issubdtype(array.dtype, np.floating):
                 array = array.astype(np.float32)  # ints and bools
             prepared[name] = array
@@ -125,12 +120,8 @@ def _check_same_shape(shapes: dict) -> None:
 
 
 def _common_float_dtype(values) -> str:
-    for value in values:
-        dtype = getattr(value, "dtype", None)
-        name = getattr(dtype, "name", str(dtype))
-        if name == "float64":
-            return "float64"
-    return keras.config.floatx()
+    names = {getattr(v.dtype, "name", str(v.dtype)) for v in values}
+    return "float64" if "float64" in names else keras.config.floatx()
 
 
 def _finish(result, as_numpy: bool):
