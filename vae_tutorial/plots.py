@@ -38,9 +38,7 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
     """
     images = check_images(images, "images")
     n = images.shape[0]
-    if ncols is None:
-        ncols = math.ceil(math.sqrt(n))
-    ncols = check_int(ncols, "ncols")
+    ncols = math.ceil(math.sqrt(n)) if ncols is None else check_int(ncols, "ncols")
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles has {len(titles)} entries for {n} images; pass one per image.")
     ncols = min(ncols, n)
@@ -108,9 +106,7 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
-    if max_points is not None:
-        max_points = check_int(max_points, "max_points")
-    if max_points is not None and points.shape[0] > max_points:
+    if max_points is not None and points.shape[0] > check_int(max_points, "max_points"):
         keep = np.random.default_rng(seed).choice(points.shape[0], max_points, replace=False)
         points, labels = points[keep], labels[keep]
     fig, ax = _figure(ax, (6.0, 5.0))
