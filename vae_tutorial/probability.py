@@ -106,13 +106,12 @@ def _check_real(array: np.ndarray, name: str) -> np.ndarray:
 
 def _check_same_shape(shapes: dict) -> None:
     """Raise unless all shapes agree (an unknown dimension, None, agrees with any size)."""
-    items = [(name, tuple(shape)) for name, shape in shapes.items()]
-    first = items[0][1] if items else ()
-    for _, shape in items[1:]:
+    first = next(iter(shapes.values()), ())
+    for shape in shapes.values():
         same = len(shape) == len(first) and all(
             a is None or b is None or int(a) == int(b) for a, b in zip(shape, first, strict=True))
         if not same:
-            listed = ", ".join(f"{n} {s}" for n, s in items)
+            listed = ", ".join(f"{n} {tuple(s)}" for n, s in shapes.items())
             raise ValueError(
                 f"shapes do not match: {listed}. Pass arrays of one shape (batch..., dims); "
                 "this function does not broadcast."

@@ -50,11 +50,7 @@ class _Explorer:
             slider.observe(lambda change: self.update(), names="value")
 
     def _show(self, text: str) -> None:
-        """Store ``self.figure`` as the Output widget's one PNG ``display_data`` output.
-
-        One assignment replaces the picture without flicker, with or without a kernel, and
-        keeps it in the saved widget state of an executed notebook.
-        """
+        """Store ``self.figure`` as the Output widget's one PNG output (module docstring)."""
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")
         self.output.outputs = ({
