@@ -83,11 +83,9 @@ def compare_images(rows: Mapping[str, object], *, title: str | None = None):
         for j in range(n):
             ax = axes[r, j]
             ax.imshow(imgs[j], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             ax.grid(False)
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            ax.spines[:].set_visible(False)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
     if title:
         fig.suptitle(title)

@@ -180,11 +180,9 @@ class KLExplorer(_Explorer):
                 label=f"p = N({self.mu_p:g}, {self.sigma_p:g}²)")
         ax.plot(self._x, q, color="tab:orange", lw=2, label=f"q = N({mu:.2f}, {sigma:.2f}²)")
         ax.fill_between(self._x, q, color="tab:orange", alpha=0.2)
-        ax.set_xlim(self._x[0], self._x[-1])
-        ax.set_ylim(0.0, 1.1 * max(self._p.max(), q.max()))
-        ax.set_xlabel("x")
-        ax.set_ylabel("density")
-        ax.set_title(f"KL(q‖p) = {kl_qp:.3f} nats, KL(p‖q) = {kl_pq:.3f} nats")
+        ax.set(xlim=(self._x[0], self._x[-1]), ylim=(0.0, 1.1 * max(self._p.max(), q.max())),
+               xlabel="x", ylabel="density",
+               title=f"KL(q‖p) = {kl_qp:.3f} nats, KL(p‖q) = {kl_pq:.3f} nats")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
@@ -319,11 +317,8 @@ class LatentExplorer(_Explorer):
         ax_image, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
         self._shown = ax_image.imshow(self._image, cmap="gray", vmin=0.0, vmax=1.0,
                                       interpolation="nearest")
-        ax_image.set_title("decoded z = (-0.00, -0.00)")  # room for the longest title
-        ax_image.set_xlabel("pixel column")
-        ax_image.set_ylabel("pixel row")
-        ax_image.set_xticks([])
-        ax_image.set_yticks([])
+        ax_image.set(title="decoded z = (-0.00, -0.00)",  # room for the longest title
+                     xlabel="pixel column", ylabel="pixel row", xticks=[], yticks=[])
         ax_image.grid(False)
 
         low, high = self._limits
@@ -338,12 +333,8 @@ class LatentExplorer(_Explorer):
                 fig.colorbar(colours, ax=ax_map, ticks=range(10), label="digit")
         (self._marker,) = ax_map.plot([0.0], [0.0], marker="X", markersize=13, color="red",
                                       markeredgecolor="black", linestyle="none", label="z")
-        ax_map.set_xlim(low, high)
-        ax_map.set_ylim(low, high)
-        ax_map.set_aspect("equal")
-        ax_map.set_title("where z lies in code space")
-        ax_map.set_xlabel("$z_1$")
-        ax_map.set_ylabel("$z_2$")
+        ax_map.set(xlim=(low, high), ylim=(low, high), aspect="equal",
+                   title="where z lies in code space", xlabel="$z_1$", ylabel="$z_2$")
         ax_map.grid(alpha=0.3)
         fig.tight_layout()
         self.figure = fig
