@@ -6,13 +6,8 @@ real digits is confident (top-class probability near 1) on clear digits and hesi
 hybrids and smudges; it can also be confident on images that are no digit at all, so
 its scores mean something only next to a floor measured on non-digits (noise images).
 
-- :func:`train_judge` trains notebook 02's classifier: 784 pixels -> Dense(128, relu) ->
-  Dense(10) logits, Adam(2e-3), 10 epochs of batches of 128 on the training split (its
-  first 10,000 images when it is larger, as in notebook 02).
-- :func:`judge_confidence` scores a batch of images and returns :class:`JudgeScores`:
-  each image's top-class probability and predicted digit, with summaries (the mean and
-  its standard error, the share above a confidence threshold, the share of each class and
-  how evenly the images spread over the ten classes).
+:func:`train_judge` trains notebook 02's classifier (784 pixels -> Dense(128, relu) ->
+Dense(10) logits); :func:`judge_confidence` scores images with it (:class:`JudgeScores`).
 """
 
 from __future__ import annotations

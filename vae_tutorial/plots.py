@@ -35,6 +35,7 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 
     ``ncols`` images per row (default ``ceil(sqrt(N))``: a square grid); ``titles``: optional
     N short captions (for example the digit labels); ``title``: the figure's title.
+    Introduced in notebook 01.
     """
     images = check_images(images, "images")
     n = images.shape[0]
@@ -67,6 +68,7 @@ def compare_images(rows: Mapping[str, object], *, title: str | None = None):
     ``rows`` is an ordered mapping ``{row label: images}``; every entry holds the same
     number N of images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each
     row shows item j, so an original sits above its reconstruction. Returns the Figure.
+    Introduced in notebook 01.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {row label: images}.")
@@ -101,6 +103,7 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     ``title``, ``xlabel``, ``ylabel``: axis texts (every course figure has all three).
     ``ax``: axes to draw on (None: a new figure). ``max_points``: draw at most this many
     points, picked at random with ``seed`` (for legibility). Returns the Figure.
+    Introduced in notebook 01.
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
@@ -129,7 +132,7 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
     every name without the ``val_`` prefix; one name may be a plain string). ``title``,
     ``ylabel``: axis texts (say the unit in ``ylabel``). ``ax``: axes to draw on (None: a
     new figure). Returns the Figure; raises if a curve is empty or holds NaN/inf (training
-    diverged).
+    diverged). Introduced in notebook 01.
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:

@@ -181,7 +181,7 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed
     from the ratios sigma_q / sigma_p and (mu_q - mu_p) / sigma_p so that no square overflows.
     Element-wise, nothing summed; numpy in, numpy (float64) out. Unit: nats. A sigma <= 0
-    raises (a log-variance passed as sigma is the usual cause).
+    raises (a log-variance passed as sigma is the usual cause). Introduced in notebook 03.
     """
     named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
     arrays = {}
