@@ -6,13 +6,8 @@ real digits is confident (top-class probability near 1) on clear digits and hesi
 hybrids and smudges; it can also be confident on images that are no digit at all, so
 its scores mean something only next to a floor measured on non-digits (noise images).
 
-- :func:`train_judge` trains notebook 02's classifier: 784 pixels -> Dense(128, relu) ->
-  Dense(10) logits, Adam(2e-3), 10 epochs of batches of 128 on the training split (its
-  first 10,000 images when it is larger, as in notebook 02).
-- :func:`judge_confidence` scores a batch of images and returns :class:`JudgeScores`:
-  each image's top-class probability and predicted digit, with summaries (the mean and
-  its standard error, the share above a confidence threshold, the share of each class and
-  how evenly the images spread over the ten classes).
+:func:`train_judge` trains notebook 02's classifier (784 pixels -> Dense(128, relu) ->
+Dense(10) logits); :func:`judge_confidence` scores images with it (:class:`JudgeScores`).
 """
 
 from __future__ import annotations
@@ -24,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .autoencoder import dense_stack
 from .checks import IMAGE_PIXELS, check_images, check_int, check_labels
 from .data import MnistData
 
@@ -41,37 +37,19 @@ def _digit_labels(labels, name: str, length: int) -> np.ndarray:
     return labels
 
 
-def _judge_model(seed: int) -> keras.Model:
-    def dense(units, activation, offset):
-        init = keras.initializers.GlorotUniform(seed=seed * 1000 + offset)
-        return keras.layers.Dense(units, activation=activation, kernel_initializer=init)
-
-    return keras.Sequential([keras.Input(shape=(IMAGE_PIXELS,)), dense(128, "relu", 0),
-                             dense(NUM_CLASSES, None, 1)], name="judge")
-
-
 def train_judge(data: MnistData, *, seed: int = 0, epochs: int = 10, batch_size: int = 128,
                 learning_rate: float = 2e-3) -> keras.Model:
     """Train notebook 02's digit classifier on ``data.x_train`` and return it.
 
-    Parameters
-    ----------
-    data:
-        What :func:`~vae_tutorial.data.load_mnist` returned (flattened or not). The judge
-        trains on the first ``TRAINING_IMAGES`` (10,000) training images and labels when
-        there are more (the full MNIST), as notebook 02 does, which keeps memory and time
-        small; the offline subset's 4,000 are used whole.
-    seed:
-        Fixes the initial weights and, with TensorFlow's global seed (which
-        ``setup_notebook`` sets), the order of the batches: the same seeds and data give
-        the same judge on the same machine. Nothing global is reseeded.
-    epochs, batch_size, learning_rate:
-        Training settings (Adam on the cross-entropy of the logits); the defaults are
-        notebook 02's.
-
+    ``data``: what :func:`~vae_tutorial.data.load_mnist` returned (flattened or not); the
+    judge trains on its first ``TRAINING_IMAGES`` (10,000) training images and labels, as
+    notebook 02 does (the offline subset's 4,000 are used whole). ``seed`` fixes the
+    initial weights and, with TensorFlow's global seed (which ``setup_notebook`` sets), the
+    order of the batches; nothing global is reseeded. ``epochs``, ``batch_size``,
+    ``learning_rate``: Adam on the cross-entropy of the logits, notebook 02's defaults.
     Returns a ``keras.Model`` mapping images (N, 784) to 10 logits, compiled with an
-    ``accuracy`` metric (``judge.evaluate(x, y)`` gives loss and accuracy). About a
-    second per epoch of 10,000 training images on two CPU cores.
+    ``accuracy`` metric (``judge.evaluate(x, y)`` gives loss and accuracy): about a second
+    per epoch of 10,000 images on two CPU cores. Introduced in notebook 02.
     """
     if not isinstance(data, MnistData):
         raise TypeError(f"data must be what load_mnist returned (MnistData); got "
@@ -85,7 +63,10 @@ def train_judge(data: MnistData, *, seed: int = 0, epochs: int = 10, batch_size:
     y = _digit_labels(data.y_train, "data.y_train", x.shape[0])
     x, y = x[:TRAINING_IMAGES], y[:TRAINING_IMAGES]
 
-    judge = _judge_model(seed)
+    inputs = keras.Input(shape=(IMAGE_PIXELS,), name="image")
+    (logits,) = dense_stack(inputs, (128,), {"logits": NUM_CLASSES}, activation="relu",
+                            prefix="judge", seed=seed)
+    judge = keras.Model(inputs, logits, name="judge")
     judge.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"], steps_per_execution=16)  # fewer Python round trips
@@ -167,20 +148,12 @@ class JudgeScores:
 def judge_confidence(judge, images, labels=None, *, threshold: float = CONFIDENT) -> JudgeScores:
     """Score ``images`` with ``judge``: top-class probabilities and predicted digits.
 
-    Parameters
-    ----------
-    judge:
-        A classifier from :func:`train_judge` (any ``keras.Model`` mapping (N, 784)
-        images to 10 logits).
-    images:
-        Floats in [0, 1], shape (N, 784) or (N, 28, 28), no NaN: real digits, decoded
-        pixel probabilities, binary draws, noise.
-    labels:
-        Optional true digits (N,); then ``accuracy`` is filled in.
-    threshold:
-        In (0, 1); ``share_confident`` counts images whose top probability exceeds it.
-
-    Returns :class:`JudgeScores`.
+    ``judge``: a classifier from :func:`train_judge` (any ``keras.Model`` mapping (N, 784)
+    images to 10 logits). ``images``: floats in [0, 1], shape (N, 784) or (N, 28, 28), no
+    NaN (real digits, decoded pixel probabilities, binary draws, noise). ``labels``:
+    optional true digits (N,), which fill in ``accuracy``. ``threshold``: in (0, 1), the
+    top probability ``share_confident`` counts images above. Returns :class:`JudgeScores`.
+    Introduced in notebook 02.
     """
     if not isinstance(judge, keras.Model):
         raise TypeError(f"judge must be a keras.Model (from train_judge); got "

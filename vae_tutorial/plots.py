@@ -35,12 +35,11 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 
     ``ncols`` images per row (default ``ceil(sqrt(N))``: a square grid); ``titles``: optional
     N short captions (for example the digit labels); ``title``: the figure's title.
+    Introduced in notebook 01.
     """
     images = check_images(images, "images")
     n = images.shape[0]
-    if ncols is None:
-        ncols = math.ceil(math.sqrt(n))
-    ncols = check_int(ncols, "ncols")
+    ncols = math.ceil(math.sqrt(n)) if ncols is None else check_int(ncols, "ncols")
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles has {len(titles)} entries for {n} images; pass one per image.")
     ncols = min(ncols, n)
@@ -69,6 +68,7 @@ def compare_images(rows: Mapping[str, object], *, title: str | None = None):
     ``rows`` is an ordered mapping ``{row label: images}``; every entry holds the same
     number N of images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each
     row shows item j, so an original sits above its reconstruction. Returns the Figure.
+    Introduced in notebook 01.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {row label: images}.")
@@ -85,11 +85,9 @@ def compare_images(rows: Mapping[str, object], *, title: str | None = None):
         for j in range(n):
             ax = axes[r, j]
             ax.imshow(imgs[j], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             ax.grid(False)
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            ax.spines[:].set_visible(False)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
     if title:
         fig.suptitle(title)
@@ -105,12 +103,11 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     ``title``, ``xlabel``, ``ylabel``: axis texts (every course figure has all three).
     ``ax``: axes to draw on (None: a new figure). ``max_points``: draw at most this many
     points, picked at random with ``seed`` (for legibility). Returns the Figure.
+    Introduced in notebook 01.
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
-    if max_points is not None:
-        max_points = check_int(max_points, "max_points")
-    if max_points is not None and points.shape[0] > max_points:
+    if max_points is not None and points.shape[0] > check_int(max_points, "max_points"):
         keep = np.random.default_rng(seed).choice(points.shape[0], max_points, replace=False)
         points, labels = points[keep], labels[keep]
     fig, ax = _figure(ax, (6.0, 5.0))
@@ -135,7 +132,7 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
     every name without the ``val_`` prefix; one name may be a plain string). ``title``,
     ``ylabel``: axis texts (say the unit in ``ylabel``). ``ax``: axes to draw on (None: a
     new figure). Returns the Figure; raises if a curve is empty or holds NaN/inf (training
-    diverged).
+    diverged). Introduced in notebook 01.
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:

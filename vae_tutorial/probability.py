@@ -31,6 +31,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from .checks import as_array, check_finite
@@ -43,13 +44,8 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 def _is_symbolic(value) -> bool:
     """True for tensors without a concrete value (inside tf.function, or KerasTensors)."""
-    if isinstance(value, keras.KerasTensor):
-        return True
-    try:
-        import tensorflow as tf
-    except ImportError:  # pragma: no cover - TensorFlow is a dependency
-        return False
-    return tf.is_tensor(value) and not tf.executing_eagerly()
+    return isinstance(value, keras.KerasTensor) or (tf.is_tensor(value)
+                                                     and not tf.executing_eagerly())
 
 
 def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **named):
@@ -69,14 +65,13 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
             shapes[name] = tuple(value.shape)
             prepared[name] = value
             continue
+        # Check the dtype before any cast: a cast would turn strings into a ValueError
+        # and silently drop the imaginary part of complex numbers.
+        array = _check_real(as_array(value, name), name)
         if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
-            array = _check_real(as_array(value, name), name)
             prepared[name] = value
         else:
-            # Check the dtype before casting: a cast would turn strings into a ValueError
-            # and silently drop the imaginary part of complex numbers.
-            array = _check_real(as_array(value, name), name)
             if not np.issubdtype(array.dtype, np.floating):
                 array = array.astype(np.float32)  # ints and bools
             prepared[name] = array
@@ -111,13 +106,12 @@ def _check_real(array: np.ndarray, name: str) -> np.ndarray:
 
 def _check_same_shape(shapes: dict) -> None:
     """Raise unless all shapes agree (an unknown dimension, None, agrees with any size)."""
-    items = [(name, tuple(shape)) for name, shape in shapes.items()]
-    first = items[0][1] if items else ()
-    for _, shape in items[1:]:
+    first = next(iter(shapes.values()), ())
+    for shape in shapes.values():
         same = len(shape) == len(first) and all(
             a is None or b is None or int(a) == int(b) for a, b in zip(shape, first, strict=True))
         if not same:
-            listed = ", ".join(f"{n} {s}" for n, s in items)
+            listed = ", ".join(f"{n} {tuple(s)}" for n, s in shapes.items())
             raise ValueError(
                 f"shapes do not match: {listed}. Pass arrays of one shape (batch..., dims); "
                 "this function does not broadcast."
@@ -125,12 +119,8 @@ def _check_same_shape(shapes: dict) -> None:
 
 
 def _common_float_dtype(values) -> str:
-    for value in values:
-        dtype = getattr(value, "dtype", None)
-        name = getattr(dtype, "name", str(dtype))
-        if name == "float64":
-            return "float64"
-    return keras.config.floatx()
+    names = {getattr(v.dtype, "name", str(v.dtype)) for v in values}
+    return "float64" if "float64" in names else keras.config.floatx()
 
 
 def _finish(result, as_numpy: bool):
@@ -191,7 +181,7 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed
     from the ratios sigma_q / sigma_p and (mu_q - mu_p) / sigma_p so that no square overflows.
     Element-wise, nothing summed; numpy in, numpy (float64) out. Unit: nats. A sigma <= 0
-    raises (a log-variance passed as sigma is the usual cause).
+    raises (a log-variance passed as sigma is the usual cause). Introduced in notebook 03.
     """
     named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
     arrays = {}

@@ -50,11 +50,7 @@ class _Explorer:
             slider.observe(lambda change: self.update(), names="value")
 
     def _show(self, text: str) -> None:
-        """Store ``self.figure`` as the Output widget's one PNG ``display_data`` output.
-
-        One assignment replaces the picture without flicker, with or without a kernel, and
-        keeps it in the saved widget state of an executed notebook.
-        """
+        """Store ``self.figure`` as the Output widget's one PNG output (module docstring)."""
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")
         self.output.outputs = ({
@@ -71,27 +67,21 @@ class KLExplorer(_Explorer):
     """Sliders for q = N(mu, sigma^2), drawn against p = N(mu_p, sigma_p^2), with both KLs.
 
     ``mu_p``, ``sigma_p``: the fixed p (``sigma_p`` a standard deviation, > 0); default the
-    standard normal, a VAE's prior. ``mu``, ``sigma``: the sliders' starting values (q's
-    mean and standard deviation), inside ``mu_range`` = (low, high), low < high, and
-    ``sigma_range`` = (low, high), 0 < low < high.
+    standard normal, a VAE's prior. ``mu``, ``sigma``: the sliders' starting values, inside
+    ``mu_range`` = (low, high) and ``sigma_range`` = (low, high), 0 < low < high.
 
-    The sliders take exact values from fixed grids: the mean moves in steps of 0.05 (the
-    multiples of 0.05 inside ``mu_range``), the standard deviation over every number with
-    two significant digits inside ``sigma_range`` (0.10, 0.11, ..., 0.99, 1.0, 1.1, ...: 1%
-    to 10% apart, so small sigmas get room). Both grids also hold the range's ends and the
-    starting values. They are ``ipywidgets.SelectionSlider``s: the browser sends back the
-    position (an integer), never a float of its own, so a value set from Python (0.5,
-    say) is the value the browser shows and the KL is computed from; a float slider
-    snaps to its own grid in the browser and echoes a slightly different number back
-    (a log slider with step 0.01 turns 0.5 into 0.501).
+    The sliders are ``ipywidgets.SelectionSlider``s over fixed grids (``mu_values``: the
+    multiples of 0.05; ``sigma_values``: every number with two significant digits, so small
+    sigmas get room; both also hold the range's ends and the starting value). The browser
+    sends back a position, never a float of its own, so the value set from Python (0.5) is
+    the value shown and the KL is computed from (a float slider would echo 0.501 back).
+    Setting ``mu.value`` or ``sigma.value`` to a grid value redraws, like moving them;
+    another value raises ipywidgets' ``TraitError``.
 
-    Attributes: ``widget``, the ``ipywidgets.VBox`` to display (a cell's last expression,
-    or ``display``); ``mu``, ``sigma``, the two sliders: setting ``.value`` from Python
-    redraws, like moving them, and must pick one of the grid values (``.options``;
-    ``mu_values`` and ``sigma_values`` list them, increasing), else ipywidgets raises a
-    ``TraitError``; ``kl_label``, the ``ipywidgets.HTML`` line with KL(q || p) and
-    KL(p || q) in nats; ``output``, the ``ipywidgets.Output`` holding the plot (one PNG
-    ``display_data`` output); ``figure``, the matplotlib ``Figure`` drawn last (not pyplot's).
+    Attributes: ``widget`` (the ``VBox`` to display), ``mu``, ``sigma`` (the sliders),
+    ``kl_label`` (KL(q || p) and KL(p || q) in nats), ``output`` (the ``Output`` holding
+    the plot as one PNG), ``figure`` (the matplotlib ``Figure`` drawn last, not pyplot's).
+    Introduced in notebook 03.
     """
 
     def __init__(self, mu_p: float = 0.0, sigma_p: float = 1.0, *, mu: float = 0.0,
@@ -190,11 +180,9 @@ class KLExplorer(_Explorer):
                 label=f"p = N({self.mu_p:g}, {self.sigma_p:g}²)")
         ax.plot(self._x, q, color="tab:orange", lw=2, label=f"q = N({mu:.2f}, {sigma:.2f}²)")
         ax.fill_between(self._x, q, color="tab:orange", alpha=0.2)
-        ax.set_xlim(self._x[0], self._x[-1])
-        ax.set_ylim(0.0, 1.1 * max(self._p.max(), q.max()))
-        ax.set_xlabel("x")
-        ax.set_ylabel("density")
-        ax.set_title(f"KL(q‖p) = {kl_qp:.3f} nats, KL(p‖q) = {kl_pq:.3f} nats")
+        ax.set(xlim=(self._x[0], self._x[-1]), ylim=(0.0, 1.1 * max(self._p.max(), q.max())),
+               xlabel="x", ylabel="density",
+               title=f"KL(q‖p) = {kl_qp:.3f} nats, KL(p‖q) = {kl_pq:.3f} nats")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
@@ -204,25 +192,20 @@ class KLExplorer(_Explorer):
 class LatentExplorer(_Explorer):
     """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live.
 
-    ``decode`` turns codes into images: a function mapping codes, shape (N, 2), to images
-    in [0, 1], shape (N, 784) or (N, 28, 28) (``vae.decode``, say, or ``lambda z:
-    sigmoid(decoder(z))`` for a plain autoencoder), or a model with such a ``decode``
-    method and ``latent_dim == 2`` (a :class:`~vae_tutorial.vae.VAE`). It is called on one
-    code at a time, first when the explorer is made, and what it returns is checked every
-    time: a wrong shape or a value outside [0, 1] (logits, say) raises a ValueError saying
-    what came back. ``z1``, ``z2``: the starting code, inside ``z_range`` = (low, high) of
-    both sliders, low < high (default (-3, 3): three standard deviations of the prior
-    N(0, I) either way). ``step``: the slider step, > 0. ``codes``, ``labels``: optional
-    codes (M, 2) drawn as the map's background (the held-out images' codes, say) and their
-    digit labels (M,), which colour them.
+    ``decode``: a function from codes (N, 2) to images in [0, 1], (N, 784) or (N, 28, 28)
+    (``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for a plain autoencoder), or a
+    model with such a ``decode`` method and ``latent_dim == 2``. It is called on one code
+    at a time and what it returns is checked every time: a wrong shape or a value outside
+    [0, 1] (logits, say) raises a ValueError saying what came back. ``z1``, ``z2``: the
+    starting code, inside ``z_range`` = (low, high) (default (-3, 3), three standard
+    deviations of the prior). ``step``: the slider step, > 0. ``codes`` (M, 2) and their
+    digit ``labels`` (M,): optional background of the code map, coloured by label.
 
-    Attributes: ``widget``, the ``ipywidgets.VBox`` to display; ``z1``, ``z2``, the two
-    ``FloatSlider``s (setting ``.value`` from Python redraws, like moving them);
-    ``output``, the ``ipywidgets.Output`` holding the picture (one PNG ``display_data``
-    output: the decoded image, and the map with a cross at z); ``figure``, the picture's
-    matplotlib ``Figure`` (not pyplot's): its map is drawn once, each update changes only
-    the image, the cross and the title; ``image``, the decoded (28, 28) image, read-only;
-    ``code``, the code (z1, z2), shape (2,).
+    Attributes: ``widget`` (the ``VBox`` to display), ``z1``, ``z2`` (the ``FloatSlider``s;
+    setting ``.value`` redraws), ``output`` (the ``Output`` holding the decoded image and
+    the map with a cross at z, one PNG), ``figure`` (its matplotlib ``Figure``; the map is
+    drawn once), ``image`` (the decoded (28, 28) image, read-only), ``code`` ((2,)).
+    Introduced in notebook 06.
     """
 
     def __init__(self, decode, *, z1: float = 0.0, z2: float = 0.0, z_range=(-3.0, 3.0),
@@ -248,13 +231,10 @@ class LatentExplorer(_Explorer):
         self.figure = None
 
         def slider(value, name):
-            # continuous_update=False: the picture redraws when a drag ends (or on a typed
-            # value or an arrow key), not at every pixel of the drag. With True, the
-            # browser's slider also sends back every value the KERNEL sets (its "update"
-            # event fires on programmatic moves too), rounded to its own step arithmetic
-            # (2.0 comes back as 2.000000000000001); those echoes wait in the kernel's
-            # queue behind the running cells and, after Run All, overwrite the value the
-            # notebook's last cell set.
+            # continuous_update=False: redraw when a drag ends. With True the browser also
+            # echoes back every value the kernel sets, rounded by its own step arithmetic
+            # (2.0 comes back as 2.000000000000001), and after Run All those queued echoes
+            # overwrite the value the notebook's last cell set.
             return ipywidgets.FloatSlider(
                 value=value, min=low, max=high, step=step, description=name,
                 continuous_update=False, readout_format=".2f",
@@ -337,11 +317,8 @@ class LatentExplorer(_Explorer):
         ax_image, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
         self._shown = ax_image.imshow(self._image, cmap="gray", vmin=0.0, vmax=1.0,
                                       interpolation="nearest")
-        ax_image.set_title("decoded z = (-0.00, -0.00)")  # room for the longest title
-        ax_image.set_xlabel("pixel column")
-        ax_image.set_ylabel("pixel row")
-        ax_image.set_xticks([])
-        ax_image.set_yticks([])
+        ax_image.set(title="decoded z = (-0.00, -0.00)",  # room for the longest title
+                     xlabel="pixel column", ylabel="pixel row", xticks=[], yticks=[])
         ax_image.grid(False)
 
         low, high = self._limits
@@ -356,12 +333,8 @@ class LatentExplorer(_Explorer):
                 fig.colorbar(colours, ax=ax_map, ticks=range(10), label="digit")
         (self._marker,) = ax_map.plot([0.0], [0.0], marker="X", markersize=13, color="red",
                                       markeredgecolor="black", linestyle="none", label="z")
-        ax_map.set_xlim(low, high)
-        ax_map.set_ylim(low, high)
-        ax_map.set_aspect("equal")
-        ax_map.set_title("where z lies in code space")
-        ax_map.set_xlabel("$z_1$")
-        ax_map.set_ylabel("$z_2$")
+        ax_map.set(xlim=(low, high), ylim=(low, high), aspect="equal",
+                   title="where z lies in code space", xlabel="$z_1$", ylabel="$z_2$")
         ax_map.grid(alpha=0.3)
         fig.tight_layout()
         self.figure = fig
