@@ -19,6 +19,7 @@ from vae_tutorial.checks import (
     check_images,
     check_int,
     check_labels,
+    check_learning_rate,
     check_matrix,
     check_number,
     check_range,
@@ -466,3 +467,14 @@ def test_check_images_finds_any_non_finite_pixel(index, bad):
     values[index] = bad
     with pytest.raises(ValueError, match=r"^x contains 1 non-finite value"):
         check_images(values.reshape(2, 784), "x")
+
+
+@pytest.mark.parametrize("value", [0, 1, -1e-3, 1.5, np.nan, True, "0.01", None])
+def test_check_learning_rate_wants_a_number_in_the_open_unit_interval(value):
+    with pytest.raises(ValueError, match=r"^learning_rate must be "):
+        check_learning_rate(value)
+
+
+def test_check_learning_rate_returns_a_python_float():
+    rate = check_learning_rate(np.float32(0.5))
+    assert type(rate) is float and rate == 0.5

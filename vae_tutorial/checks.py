@@ -176,6 +176,14 @@ def check_number(value, name: str) -> float:
     return number
 
 
+def check_learning_rate(value, name: str = "learning_rate") -> float:
+    """Return an optimizer's learning rate as a float in (0, 1), else a ValueError."""
+    rate = check_number(value, name)
+    if not 0 < rate < 1:
+        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
+    return rate
+
+
 def check_range(value, name: str, *, positive: bool = False) -> tuple[float, float]:
     """Return ``value`` as a (low, high) pair of finite floats with low < high.
 

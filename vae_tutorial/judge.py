@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from .autoencoder import dense_stack
-from .checks import IMAGE_PIXELS, check_images, check_int, check_labels
+from .checks import IMAGE_PIXELS, check_images, check_int, check_labels, check_learning_rate
 from .data import MnistData
 
 NUM_CLASSES = 10
@@ -57,8 +57,7 @@ def train_judge(data: MnistData, *, seed: int = 0, epochs: int = 10, batch_size:
     seed = check_int(seed, "seed", minimum=0)
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
-    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
-        raise ValueError(f"learning_rate must be a number in (0, 1); got {learning_rate!r}.")
+    learning_rate = check_learning_rate(learning_rate)
     x = check_images(data.x_train, "data.x_train").reshape(-1, IMAGE_PIXELS)
     y = _digit_labels(data.y_train, "data.y_train", x.shape[0])
     x, y = x[:TRAINING_IMAGES], y[:TRAINING_IMAGES]

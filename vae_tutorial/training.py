@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .checks import check_int, check_number
+from .checks import check_int, check_learning_rate
 from .data import MnistData, file_sha256
 from .data import cache_dir as data_cache_dir
 from .files import atomic_write
@@ -90,9 +90,7 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
                         f"test images and their source); got a {type(data).__name__}.")
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
-    learning_rate = check_number(learning_rate, "learning_rate")
-    if not 0 < learning_rate < 1:
-        raise ValueError(f"learning_rate must be a number in (0, 1); got {learning_rate!r}.")
+    learning_rate = check_learning_rate(learning_rate)
     folder = Path(cache_dir) if cache_dir is not None else data_cache_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
 
