@@ -96,7 +96,7 @@ def _release_memory(result=None) -> None:
     without this, 1,000 MiB with it: Binder guarantees 1 GiB).
     """
     gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    _release_memory.malloc_trim(0)
 
 
 def _trim_memory_after_each_cell() -> None:
@@ -105,7 +105,7 @@ def _trim_memory_after_each_cell() -> None:
     try:
         from IPython import get_ipython
 
-        ctypes.CDLL("libc.so.6").malloc_trim  # noqa: B018 (glibc only)
+        _release_memory.malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim  # glibc only
     except (ImportError, OSError, AttributeError):
         return
     shell = get_ipython()
