@@ -18,6 +18,7 @@ Public API (module, introduced in notebook):
 - ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
 - ``train_judge``, ``judge_confidence``, ``JudgeScores`` (judge, 02; packaged in 05): the
   digit classifier that scores how digit-like generated images look.
+- ``kl_per_dimension``, ``active_units`` (diagnostics, 07): which latent dimensions are used.
 - ``KLExplorer`` (widgets, 03): sliders for q = N(mu, sigma^2) against p, with KL in nats.
 - ``LatentExplorer`` (widgets, 06): sliders pick a 2-D code; its decoded image is drawn live.
 """
@@ -58,6 +59,8 @@ _EXPORTS = {
     "train_judge": "judge",
     "judge_confidence": "judge",
     "JudgeScores": "judge",
+    "kl_per_dimension": "diagnostics",
+    "active_units": "diagnostics",
 }
 
 __all__ = sorted(_EXPORTS)

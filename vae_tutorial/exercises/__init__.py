@@ -1,0 +1,85 @@
+"""Self-checking exercises: one line at the end of an exercise says whether the answer holds.
+
+Each notebook's exercises live in a module named for it (``ex05`` for notebook 05), holding
+one :class:`Exercise` per code exercise. The learner's exercise cell ends with::
+
+    from vae_tutorial.exercises import ex05
+    ex05.exercise_1.check(per_image)     # "Exercise 1: correct ..." or what is wrong, kindly
+    ex05.exercise_1.hint()               # a nudge, never the solution
+
+A check names the case that fails, what it expected and what it got, and a hint; it never
+prints the solution. ``evaluate`` returns the verdict instead of printing it (the tests
+use it). Checks import nothing heavy until they run. Introduced with the classroom kit
+(issue 11); every notebook's exercises use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Mismatch(Exception):
+    """Raised by a check when the learner's answer is wrong; its message says how."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check: ``passed`` and the message shown to the learner."""
+
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise's check and hint.
+
+    ``test(*answer)`` raises :class:`Mismatch` with a specific message (which case, expected
+    vs got) when the answer is wrong, and returns an optional sentence of praise or
+    interpretation when it is right. ``hint_text`` helps without giving the answer away.
+    """
+
+    title: str
+    test: Callable[..., str | None]
+    hint_text: str
+
+    def evaluate(self, *answer, **named) -> Verdict:
+        try:
+            extra = self.test(*answer, **named)
+        except Mismatch as exc:
+            return Verdict(False, f"{self.title}: not yet. {exc} Hint: {self.hint_text}")
+        except NotImplementedError:
+            return Verdict(False, f"{self.title}: not answered yet (the cell still raises "
+                                  "NotImplementedError); replace it with your code.")
+        except Exception as exc:  # the learner's code raised while being checked
+            return Verdict(False, f"{self.title}: your answer raised {type(exc).__name__}: "
+                                  f"{exc}. Hint: {self.hint_text}")
+        return Verdict(True, f"{self.title}: correct." + (f" {extra}" if extra else ""))
+
+    def check(self, *answer, **named) -> None:
+        """Print whether the answer holds (and if not, what is wrong and a hint)."""
+        print(self.evaluate(*answer, **named).message)
+
+    def hint(self) -> None:
+        print(f"{self.title}, hint: {self.hint_text}")
+
+
+def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1e-6) -> None:
+    """Raise :class:`Mismatch` unless ``got`` is numerically close to ``expected``.
+
+    ``what`` names the quantity in the message, e.g. ``"the KL of the first image (nats)"``.
+    """
+    got_array = np.asarray(got, dtype=np.float64)
+    expected_array = np.asarray(expected, dtype=np.float64)
+    if got_array.shape != expected_array.shape:
+        raise Mismatch(f"{what} should have shape {expected_array.shape}; got {got_array.shape}.")
+    if not np.all(np.isfinite(got_array)):
+        raise Mismatch(f"{what} contains NaN or infinity.")
+    if not np.allclose(got_array, expected_array, atol=atol, rtol=rtol):
+        worst = int(np.argmax(np.abs(got_array - expected_array)))
+        raise Mismatch(f"{what}: expected {expected_array.flat[worst]:.6g}, "
+                       f"got {got_array.flat[worst]:.6g}"
+                       + (f" (at index {worst})." if got_array.size > 1 else "."))
