@@ -1,0 +1,27 @@
+"""Where the course lives online, in one place: launch links for Binder and Colab.
+
+``REPOSITORY`` (GitHub ``owner/name``) and ``BRANCH`` are the only copies of the course's
+address; the README's badges, each notebook's Colab badge and set-up cell, and the course
+website's launch buttons are made from them (tests check they agree). Imports nothing
+heavy. Paths are relative to the repository root, e.g. ``notebooks/05_variational_autoencoder.ipynb``.
+"""
+
+from __future__ import annotations
+
+REPOSITORY = "vae-tutorial/vae-tutorial"
+BRANCH = "main"
+
+
+def binder_url(path: str) -> str:
+    """A mybinder.org link that builds the repository and opens ``path`` in JupyterLab."""
+    return f"https://mybinder.org/v2/gh/{REPOSITORY}/{BRANCH}?urlpath=lab/tree/{path}"
+
+
+def colab_url(path: str) -> str:
+    """A Google Colab link that opens ``path`` from GitHub."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{path}"
+
+
+def repository_url() -> str:
+    """The repository's GitHub address (what the Colab set-up cell installs from)."""
+    return f"https://github.com/{REPOSITORY}"
