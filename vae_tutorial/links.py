@@ -3,7 +3,8 @@
 ``REPOSITORY`` (GitHub ``owner/name``) and ``BRANCH`` are the only copies of the course's
 address; the README's badges, each notebook's Colab badge and set-up cell, and the course
 website's launch buttons are made from them (tests check they agree). Imports nothing
-heavy. Paths are relative to the repository root, e.g. ``notebooks/05_variational_autoencoder.ipynb``.
+heavy. Paths are relative to the repository root, e.g.
+``notebooks/05_variational_autoencoder.ipynb``.
 """
 
 from __future__ import annotations
