@@ -120,12 +120,13 @@ IMAGES = "() => [...document.images].map(i => [i.getAttribute('src').slice(0, 80
 
 def check_page(page, problems: list[str], maths: bool) -> dict:
     """What every page must satisfy; returns counts for the caller's own checks."""
+    assert problems == [], problems  # e.g. MathJax from a CDN: blocked, so fail at once
     has_maths = page.evaluate("() => document.querySelectorAll('.math').length")
     if maths:
         assert has_maths, "no maths on a page that has formulas"
     if has_maths:
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=20_000)
+                               timeout=10_000)
         page.evaluate("() => MathJax.startup.promise")
         typeset = page.evaluate("() => document.querySelectorAll('.math mjx-container').length")
         assert typeset == has_maths, f"MathJax typeset {typeset} of {has_maths} formulas"
