@@ -163,7 +163,7 @@ def stored_images(name: str) -> int:
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_page(site, browser, name):
+def test_notebook_page(browser, site, name):
     page, problems = open_page(browser, site / "notebooks" / name.replace(".ipynb", ".html"))
     counts = check_page(page, problems, maths=True)
     # every stored figure is on the page (widget pictures too)
@@ -180,7 +180,7 @@ def test_notebook_page(site, browser, name):
     page.context.close()
 
 
-def test_home_and_notation_pages(site, browser):
+def test_home_and_notation_pages(browser, site):
     page, problems = open_page(browser, site / "index.html")
     check_page(page, problems, maths=False)
     # the sidebar's table of contents lists every notebook, and each link opens its page
