@@ -55,13 +55,20 @@ _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # --------------------------------------------------------------------------- widgets
 
 
+def _label(values: dict) -> str:
+    return f'<label>{html.escape(values.get("description", ""))}</label>'
+
+
 def _widget_html(state: dict, model_id: str) -> str:
-    """HTML for the widget ``model_id`` as saved in ``state`` (the notebook's widget state)."""
+    """HTML for the widget ``model_id`` as saved in ``state`` (the notebook's widget state):
+    boxes, sliders, selections, checkboxes, buttons, text values, HTML, images and Output
+    widgets' stored outputs. ``ValueError`` for a kind it cannot picture."""
     model = state.get(model_id)
     if model is None:
         return ""
     name, values = model["model_name"], model["state"]
-    if name in ("VBoxModel", "HBoxModel", "BoxModel", "GridBoxModel"):
+    if name in ("VBoxModel", "HBoxModel", "BoxModel", "GridBoxModel", "AccordionModel",
+                "TabModel"):
         children = "".join(_widget_html(state, child.removeprefix("IPY_MODEL_"))
                            for child in values.get("children", []))
         direction = "row" if name == "HBoxModel" else "column"
@@ -70,21 +77,32 @@ def _widget_html(state: dict, model_id: str) -> str:
     if name in ("FloatSliderModel", "IntSliderModel", "SelectionSliderModel"):
         if name == "SelectionSliderModel":
             labels = values["_options_labels"]
-            low, high, step, at = 0, len(labels) - 1, 1, values["index"]
+            low, high, step, at = 0, len(labels) - 1, 1, values.get("index", 0)
             readout = labels[at]
         else:
-            low, high, step, at = values["min"], values["max"], values["step"], values["value"]
+            low, high, at = values.get("min", 0), values.get("max", 100), values.get("value", 0)
+            step = values.get("step", 0.1 if name == "FloatSliderModel" else 1)
             readout = (format(at, values.get("readout_format", ".2f"))
                        if name == "FloatSliderModel" else str(at))
-        return ('<div class="static-widget-slider">'
-                f'<label>{html.escape(values.get("description", ""))}</label>'
-                f'<input type="range" disabled min="{low}" max="{high}" step="{step}" '
+        return ('<div class="static-widget-slider">' + _label(values)
+                + f'<input type="range" disabled min="{low}" max="{high}" step="{step}" '
                 f'value="{at}" aria-label="{html.escape(values.get("description", ""))}">'
                 f'<span class="static-widget-readout">{html.escape(readout)}</span></div>')
+    if "_options_labels" in values:  # Dropdown, RadioButtons, ToggleButtons, Select, ...
+        index = values.get("index")
+        indices = index if isinstance(index, list) else [] if index is None else [index]
+        chosen = ", ".join(values["_options_labels"][i] for i in indices)
+        return (f'<div class="static-widget-value">{_label(values)}'
+                f"<span>{html.escape(chosen)}</span></div>")
+    if name in ("CheckboxModel", "ToggleButtonModel"):
+        checked = " checked" if values.get("value") else ""
+        return (f'<div class="static-widget-value">{_label(values)}'
+                f'<input type="checkbox" disabled{checked}></div>')
+    if name == "ButtonModel":
+        return (f'<button class="static-widget-button" disabled>'
+                f'{html.escape(values.get("description", ""))}</button>')
     if name in ("HTMLModel", "HTMLMathModel"):
         return f'<div class="static-widget-html">{values.get("value", "")}</div>'
-    if name == "LabelModel":
-        return f'<div class="static-widget-html">{html.escape(values.get("value", ""))}</div>'
     if name == "OutputModel":
         parts = []
         for output in values.get("outputs", []):
@@ -104,6 +122,11 @@ def _widget_html(state: dict, model_id: str) -> str:
         size = "".join(f' {key}="{values[key]}"' for key in ("width", "height") if values.get(key))
         return (f'<img class="static-widget-image" src="data:image/{values.get("format", "png")};'
                 f'base64,{data}"{size} alt="decoded image">')
+    if "value" in values:  # Label, Text, IntText, FloatLogSlider, range sliders, ...
+        value = values["value"]
+        shown = " - ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return (f'<div class="static-widget-value">{_label(values)}'
+                f"<span>{html.escape(shown)}</span></div>")
     raise ValueError(f"no static picture for a {name} widget; add one to site/build.py")
 
 

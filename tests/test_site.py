@@ -14,6 +14,8 @@ fails. SITE_SCREENSHOTS=<folder> saves a screenshot of each page there.
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 import json
 import os
 import shutil
@@ -224,6 +226,61 @@ def test_every_local_link_resolves(site):
         missing += [f"{page.relative_to(site)}: {target}" for target in parser.found
                     if target and not (page.parent / target).exists()]
     assert missing == []
+
+
+def load_site_builder():
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "site" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_widgets_become_pictures_of_their_saved_state():
+    import ipywidgets
+    from ipywidgets.embed import embed_data
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
+                           "hgGAWjR9awAAAABJRU5ErkJggg==")
+    output = ipywidgets.Output()
+    output.outputs = ({"output_type": "display_data", "metadata": {},
+                       "data": {"image/png": base64.b64encode(png).decode(), "text/plain": "f"}},)
+    box = ipywidgets.VBox([
+        ipywidgets.FloatSlider(value=0.25, min=-1, max=1, description="μ"),
+        ipywidgets.SelectionSlider(options=["a", "b", "c"], value="b", description="pick"),
+        ipywidgets.HBox([ipywidgets.Dropdown(options=["x", "y"], value="y"),
+                         ipywidgets.Checkbox(value=True, description="on"),
+                         ipywidgets.Button(description="Go")]),
+        ipywidgets.HTML("<b>KL = 0.8 nats</b>"), ipywidgets.IntRangeSlider(value=(2, 5)),
+        ipywidgets.Image(value=png, width=28), output])
+    data = embed_data(views=[box], drop_defaults=False)
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {
+        "application/vnd.jupyter.widget-state+json": data["manager_state"]}})
+    nb.cells.append(nbformat.v4.new_code_cell("box", outputs=[nbformat.v4.new_output(
+        "execute_result", execution_count=1, data={
+            "application/vnd.jupyter.widget-view+json": data["view_specs"][0],
+            "text/plain": "VBox(...)"})]))
+    builder = load_site_builder()
+    assert builder.static_widgets(nb) == 1
+    assert "widgets" not in nb.metadata  # no state left for a widget manager to load
+    picture = nb.cells[0].outputs[0]["data"]
+    assert set(picture) == {"text/html", "text/plain"}
+    page = picture["text/html"]
+    for expected in ('<label>μ</label><input type="range" disabled min="-1.0" max="1.0"',
+                     'value="0.25"', ">0.25</span>", 'max="2" step="1" value="1"', ">b</span>",
+                     "<span>y</span>", "disabled checked", "disabled>Go</button>",
+                     "<b>KL = 0.8 nats</b>", "<span>2 - 5</span>", 'width="28"',
+                     f"data:image/png;base64,{base64.b64encode(png).decode()}",
+                     "flex-direction: row"):
+        assert expected in page, expected
+    assert page.count("data:image/png;base64,") == 2  # the Image and the Output's figure
+    # a kind of widget it cannot picture stops the build with a clear message
+    state = nb.metadata.setdefault("widgets", {}).setdefault(
+        "application/vnd.jupyter.widget-state+json", {"state": {}})["state"]
+    state["m1"] = {"model_name": "FancyModel", "state": {}}
+    nb.cells[0].outputs[0]["data"] = {"application/vnd.jupyter.widget-view+json": {
+        "model_id": "m1", "version_major": 2, "version_minor": 0}}
+    with pytest.raises(ValueError, match="no static picture for a FancyModel widget"):
+        builder.static_widgets(nb)
 
 
 def test_broken_link_fails_the_build(tmp_path):
