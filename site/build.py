@@ -8,6 +8,8 @@ repository (so launch buttons get the repository paths) and prepared for a site 
 opened from disk with no network:
 
 - ``index.md`` is README.md, with the notebook names in its table linked to their pages;
+  markdown files at the repository root that README.md links to (an instructors' guide)
+  are pages too, listed with NOTATION.md under "Reference";
 - every notebook gets its Colab badge and set-up cell (``vae_tutorial.colab``; a no-op
   once the committed notebooks carry them);
 - ipywidgets outputs become a static picture of their saved state: the sliders at their
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import re
 import shutil
 import sys
@@ -180,6 +183,9 @@ def rewrite_markdown(text: str, doc_dir: str, pages: set[str], root: Path = ROOT
         if not resolved.is_relative_to(root.resolve()) or not resolved.exists():
             return match[0]  # Sphinx reports it
         relative = resolved.relative_to(root.resolve()).as_posix()
+        if relative == "README.md":  # staged as the home page, index.md
+            home = os.path.relpath("index.md", doc_dir or ".")
+            return f"]({home}{'#' + anchor if anchor else ''}{match[2] or ''})"
         if relative in pages or relative.startswith("site/badges/"):
             return match[0]
         kind = "tree" if resolved.is_dir() else "blob"
@@ -201,16 +207,34 @@ def index_markdown(readme: str, notebooks: list[str]) -> str:
 # --------------------------------------------------------------------------- staging
 
 
+def linked_documents(readme: str, root: Path) -> list[str]:
+    """Markdown files at the repository root that README.md links to (an instructors'
+    guide, say): they become pages of the site too."""
+    found = []
+    for match in _LINK_RE.finditer(readme):
+        target = match[1].partition("#")[0]
+        if not target or _SCHEME_RE.match(target):
+            continue
+        path = (root / target).resolve()
+        if (path.suffix == ".md" and path.is_file() and path.parent == root.resolve()
+                and path.name != "README.md" and path.name not in found):
+            found.append(path.name)
+    return found
+
+
 def stage(dest: Path, root: Path = ROOT) -> list[str]:
     """Write the prepared sources of the course at ``root`` to ``dest`` (emptied first);
-    return the notebook names."""
+    return the pages' source names (without index.md)."""
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "notebooks").mkdir(parents=True)
     shutil.copytree(SITE / "badges", dest / "badges")
     paths = sorted((root / "notebooks").glob("*.ipynb"))
     names = [path.name for path in paths]
-    pages = {f"notebooks/{name}" for name in names} | {"notebooks/NOTATION.md", "README.md"}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    documents = linked_documents(readme, root)
+    pages = ({f"notebooks/{name}" for name in names} | {"notebooks/NOTATION.md", "README.md"}
+             | set(documents))
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         colab.apply(nb, path)
@@ -219,18 +243,18 @@ def stage(dest: Path, root: Path = ROOT) -> list[str]:
             if cell.cell_type == "markdown":
                 cell.source = rewrite_markdown(cell.source, "notebooks", pages, root)
         nbformat.write(nb, dest / "notebooks" / path.name)
-    notation = (root / "notebooks" / "NOTATION.md").read_text(encoding="utf-8")
-    (dest / "notebooks" / "NOTATION.md").write_text(
-        rewrite_markdown(notation, "notebooks", pages, root), encoding="utf-8")
-    readme = rewrite_markdown((root / "README.md").read_text(encoding="utf-8"), "", pages, root)
-    readme = readme.replace("](README.md)", "](index.md)")
-    toctree = "\n".join(f"notebooks/{Path(name).stem}" for name in names)
+    for page in ["notebooks/NOTATION.md", *documents]:
+        text = (root / page).read_text(encoding="utf-8")
+        (dest / page).write_text(rewrite_markdown(text, str(Path(page).parent), pages, root),
+                                 encoding="utf-8")
+    notebooks = "\n".join(f"notebooks/{Path(name).stem}" for name in names)
+    reference = "\n".join(["notebooks/NOTATION", *(Path(doc).stem for doc in documents)])
     (dest / "index.md").write_text(
-        index_markdown(readme, names)
-        + f"\n\n```{{toctree}}\n:hidden:\n:caption: Notebooks\n\n{toctree}\n```\n"
-        + "\n```{toctree}\n:hidden:\n:caption: Reference\n\nnotebooks/NOTATION\n```\n",
+        index_markdown(rewrite_markdown(readme, "", pages, root), names)
+        + f"\n\n```{{toctree}}\n:hidden:\n:caption: Notebooks\n\n{notebooks}\n```\n"
+        + f"\n```{{toctree}}\n:hidden:\n:caption: Reference\n\n{reference}\n```\n",
         encoding="utf-8")
-    return names
+    return [f"notebooks/{name}" for name in names] + ["notebooks/NOTATION.md", *documents]
 
 
 def build(out: Path = BUILD / "html", root: Path = ROOT, work: Path = BUILD,

@@ -283,20 +283,46 @@ def test_widgets_become_pictures_of_their_saved_state():
         builder.static_widgets(nb)
 
 
-def test_broken_link_fails_the_build(tmp_path):
-    require_site_tools()
-    root = tmp_path / "course"
+def small_course(root: Path, header_extra: str = "") -> None:
     (root / "notebooks").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / "NOTATION.md", root / "notebooks")
-    (root / "README.md").write_text("# A course\n\nSee [notation](notebooks/NOTATION.md).\n")
     header = ("# 01 · Title\n\n**Teaching:** 5 min · **Exercises:** 0 min · **Prerequisites:** "
-              "none\n\nSee [notation](NOTATION.md) and [the next one](02_missing.ipynb).")
+              f"none\n\nSee [notation](NOTATION.md){header_extra}.")
     nb = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}},
                                   cells=[nbformat.v4.new_markdown_cell(header)])
     nbformat.write(nb, root / "notebooks" / "01_title.ipynb")
+
+
+def test_staging_links_pages_and_repository_files(tmp_path):
+    root = tmp_path / "course"
+    small_course(root, ", [the front page](../README.md#teaching-it), [the Makefile](../Makefile)"
+                       " and ![a badge](https://mybinder.org/badge_logo.svg)")
+    (root / "Makefile").write_text("all:\n")
+    (root / "GUIDE.md").write_text("# Guide\n\nBack to [the course](README.md).\n")
+    (root / "README.md").write_text(
+        "# A course\n\n| Notebook |\n|---|\n| `01_title` |\n\nRead [the guide](GUIDE.md) "
+        "and [notation](notebooks/NOTATION.md).\n")
+    pages = load_site_builder().stage(tmp_path / "src", root)
+    assert pages == ["notebooks/01_title.ipynb", "notebooks/NOTATION.md", "GUIDE.md"]
+    src = tmp_path / "src"
+    header = "".join(json.loads((src / "notebooks" / "01_title.ipynb").read_text())
+                     ["cells"][0]["source"])
+    assert "[the front page](../index.md#teaching-it)" in header
+    assert f"[the Makefile]({links.repository_url()}/blob/{links.BRANCH}/Makefile)" in header
+    assert "![a badge](../badges/binder-badge.svg)" in header
+    assert "badges/colab-badge.svg)](" + links.colab_url("notebooks/01_title.ipynb") in header
+    index = (src / "index.md").read_text()
+    assert "| [`01_title`](notebooks/01_title.ipynb) |" in index
+    assert ":caption: Reference\n\nnotebooks/NOTATION\nGUIDE\n" in index
+    assert (src / "GUIDE.md").read_text() == "# Guide\n\nBack to [the course](index.md).\n"
+
+
+def test_broken_link_fails_the_build(tmp_path):
+    require_site_tools()
+    root = tmp_path / "course"
+    small_course(root, " and [the next one](02_missing.ipynb)")
+    (root / "README.md").write_text("# A course\n\nSee [notation](notebooks/NOTATION.md).\n")
     result = build_site(tmp_path / "html", root)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "01_title.ipynb" in output and "02_missing.ipynb" in output, output
-    staged = json.loads((tmp_path / "work" / "src" / "notebooks" / "01_title.ipynb").read_text())
-    assert "badges/colab-badge.svg" in "".join(staged["cells"][0]["source"])
