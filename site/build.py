@@ -271,6 +271,12 @@ def build(out: Path = BUILD / "html", root: Path = ROOT, work: Path = BUILD,
         args.insert(0, "-q")
     if build_main(args) != 0:
         raise SystemExit(f"the site build failed (warnings above); sources staged in {src}")
+    # the page's download button offers the notebook itself (widget state and all), not
+    # the staged copy with pictures in place of widgets
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        colab.apply(nb, path)
+        nbformat.write(nb, out / "_sources" / "notebooks" / path.name)
     return out
 
 

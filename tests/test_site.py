@@ -29,6 +29,7 @@ import nbformat
 import pytest
 
 from vae_tutorial import links
+from vae_tutorial.colab import problems as colab_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -178,6 +179,11 @@ def test_notebook_page(browser, site, name):
     assert badge.count() == 1 and badge.evaluate("i => i.naturalWidth") > 0
     # no widget state left for a widget manager to load, and no widget-manager error text
     assert page.locator("script[type='application/vnd.jupyter.widget-state+json']").count() == 0
+    # the download button offers the notebook with its widget state, badge and set-up cell
+    downloaded = nbformat.read(site / "_sources" / "notebooks" / name, as_version=4)
+    committed = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    assert downloaded.metadata == committed.metadata
+    assert colab_problems(downloaded, name) == []
     screenshot(page, name.removesuffix(".ipynb"))
     page.context.close()
 
