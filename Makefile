@@ -1,5 +1,6 @@
 # Two commands do all the set-up (README):
 #   make lab    open the course in JupyterLab at notebooks/
+#   make site   build the course website into site/_build/html (offline, no execution)
 #   make test   every test: lint, unit tests and nbval over every notebook with the newest
 #               versions (make test-newest), then the unit tests with the lowest versions
 #               pyproject.toml allows (make test-lowest, in .venv-lowest); offline data
@@ -11,13 +12,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-newest test-lowest lint execute student benchmark clean
+.PHONY: lab test test-newest test-lowest lint execute student benchmark site clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
+
+# The course website's tools (Sphinx, MyST-NB, the theme, MathJax, playwright for its test),
+# added to the same environment; reinstalled whenever the environment is.
+SITE_STAMP := $(VENV)/.installed-site
+$(SITE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -e ".[site]"
+	touch $(SITE_STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
@@ -27,14 +35,16 @@ lab: $(STAMP)
 TEST_CACHE := $(CURDIR)/.test-cache
 test: test-newest test-lowest
 
-test-newest: $(STAMP)
-	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks
+test-newest: $(STAMP) $(SITE_STAMP)
+	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks site
 	rm -rf $(TEST_CACHE)
 	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The other end of the ranges: the lowest allowed versions of every dependency, pinned in
 # LOWEST (the tests check that they are pyproject's lower bounds). Unit tests only; a
 # skipped test fails the run (a test that needs newer versions means a bound is wrong).
+# The website test is left out: the site renders committed outputs, so the package's
+# dependency versions do not matter to it, and its tools are not installed there.
 LOWEST := .ci/lowest-constraints.txt
 LOWEST_VENV ?= .venv-lowest
 LOWEST_STAMP := $(LOWEST_VENV)/.installed
@@ -49,10 +59,11 @@ $(LOWEST_STAMP): pyproject.toml $(LOWEST)
 test-lowest: $(LOWEST_STAMP)
 	rm -rf $(TEST_CACHE)
 	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) PYTHONPATH=.ci \
-		$(LOWEST_VENV)/bin/python -m pytest tests -p no_skips $(PYTEST_ARGS)
+		$(LOWEST_VENV)/bin/python -m pytest tests -p no_skips --ignore=tests/test_site.py \
+		$(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks
+	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks site
 
 # Re-execute notebooks top to bottom in fresh kernels and store their outputs (maintainers).
 execute: $(STAMP)
@@ -62,8 +73,13 @@ execute: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python -m vae_tutorial.notebook_tools student notebooks student
 
+# The course website from the committed outputs (no execution), opened from disk with no
+# network: site/_build/html/index.html. Warnings (a broken link, say) fail the build.
+site: $(SITE_STAMP)
+	$(BIN)/python site/build.py
+
 benchmark: $(STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py --mode both
 
 clean:
-	rm -rf $(VENV) $(LOWEST_VENV) student .pytest_cache .ruff_cache .test-cache
+	rm -rf $(VENV) $(LOWEST_VENV) student .pytest_cache .ruff_cache .test-cache site/_build
