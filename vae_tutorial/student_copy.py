@@ -1,19 +1,15 @@
 """Student copies of the notebooks, made by nbgrader; imports no TensorFlow.
 
-Command line (the Makefile's ``student`` target calls the first)::
-
     python -m vae_tutorial.student_copy write notebooks student [--force]
     python -m vae_tutorial.student_copy stamp notebooks/*.ipynb
 
-A solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines in a cell that
-carries nbgrader's solution metadata (``stamp`` adds it, idempotently), so an instructor can
-also import the notebooks into an nbgrader course as they are. ``write`` checks every
-marker first (a misspelled or unbalanced one is an error naming the notebook, cell and
-line), then clears the solutions with nbgrader's own ``ClearSolutions`` preprocessor; it
-keeps the other outputs and the self-checks after ``### END SOLUTION``. It never overwrites
-the source folder, nor a file in the destination unless told to (``--force``). nbgrader is
-the ``instructor`` extra: ``pip install -e ".[instructor]"``. Introduced with the classroom
-kit (issue 11).
+A solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines in a cell with
+nbgrader's solution metadata (``stamp`` adds it), so the notebooks also import into an
+nbgrader course. ``write`` checks every marker (a misspelled or unbalanced one is an error
+naming notebook, cell and line), clears the solutions with nbgrader's ``ClearSolutions``,
+keeps the other outputs and the self-checks, and never writes over the source folder or,
+without ``--force``, a file already in the destination. nbgrader is the ``instructor`` extra.
+Introduced with the classroom kit (issue 11).
 """
 
 from __future__ import annotations
@@ -123,20 +119,16 @@ def read_notebook(path: str | os.PathLike) -> NotebookNode:
     try:
         text = Path(path).read_text(encoding="utf-8")
         if not isinstance(json.loads(text), dict):
-            raise nbformat.ValidationError("the file holds JSON, but not a JSON object")
+            raise ValueError("the file holds JSON, but not a JSON object")
         nb = nbformat.reads(text, as_version=4, capture_validation_error={})
         nbformat.validate(nb)
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"{path}: not a notebook: the file is not valid JSON ({exc})"
-                            ) from None
-    except nbformat.ValidationError as exc:
-        raise NotebookError(f"{path}: not a valid notebook: {exc.message}; open and save it "
-                            "in JupyterLab, or restore it from git") from None
-    except Exception as exc:  # nbformat's reader fails in many ways on JSON that is no notebook
-        raise NotebookError(f"{path}: not a valid notebook ({type(exc).__name__}: {exc})"
-                            ) from None
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc})") from None
+    except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
+        raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
+                            "restore it from git, or open and save it in JupyterLab") from None
     return nb
 
 
