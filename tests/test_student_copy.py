@@ -231,6 +231,7 @@ def _course(tmp_path, *names):
     src.mkdir()
     for name in names:
         nbformat.write(notebook_with_solutions(), src / name)
+    (src / "NOTATION.md").write_text("| symbol | meaning |\n")
     return src, tmp_path / "student"
 
 
@@ -239,6 +240,7 @@ def test_write_command_writes_copies(tmp_path, capsys):
     src, dest = _course(tmp_path, "01_ae.ipynb", "02_vae.ipynb")
     assert sc.main(["write", str(src), str(dest)]) == 0
     assert "01_ae.ipynb (2 solution block(s) cleared by nbgrader)" in capsys.readouterr().out
+    assert (dest / "NOTATION.md").read_text() == "| symbol | meaning |\n"  # links still work
     for name in ("01_ae.ipynb", "02_vae.ipynb"):
         student = sc.read_notebook(dest / name)
         assert sc.solution_blocks(student, name) == {}
@@ -262,9 +264,11 @@ def test_never_overwrites_a_learners_file_unless_forced(tmp_path, capsys):
     src, dest = _course(tmp_path, "01_ae.ipynb", "02_vae.ipynb")
     dest.mkdir()
     (dest / "02_vae.ipynb").write_text("a learner's own work")
+    (dest / "NOTATION.md").write_text("a learner's notes")
     assert sc.main(["write", str(src), str(dest)]) == 1
     err = capsys.readouterr().err
     assert "02_vae.ipynb" in err and "--force" in err and "nothing written" in err
+    assert "2 file(s)" in err and (dest / "NOTATION.md").read_text() == "a learner's notes"
     assert (dest / "02_vae.ipynb").read_text() == "a learner's own work"
     assert not (dest / "01_ae.ipynb").exists()  # all or nothing
     assert sc.main(["write", str(src), str(dest), "--force"]) == 0

@@ -102,8 +102,10 @@ def stamp(nb: NotebookNode, name: str) -> int:
                 changed += 1
             continue
         base = f"exercise_{exercise}" if exercise else f"solution_cell_{index + 1}"
-        grade_id = next(f"{base}{suffix}" for suffix in ["", *(f"_{n}" for n in range(2, 99))]
-                        if f"{base}{suffix}" not in used)
+        grade_id, n = base, 1
+        while grade_id in used:  # a second solution cell for the same exercise
+            n += 1
+            grade_id = f"{base}_{n}"
         used.add(grade_id)
         new = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
                "solution": True, "task": False}
@@ -170,10 +172,10 @@ def _checked_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
 
 def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike,
                          force: bool = False) -> list[Path]:
-    """Write a student copy of every notebook in ``src_dir`` to ``dest_dir`` and return their
-    paths. Checks all of them first and writes nothing on any error: ``dest_dir`` is
-    ``src_dir``, a copy would replace an existing file (unless ``force``; never a source),
-    a bad marker, a malformed notebook."""
+    """Write a student copy of every notebook in ``src_dir`` to ``dest_dir``, and a copy of
+    the folder's other files (NOTATION.md), and return their paths. Checks all first and
+    writes nothing on any error: ``dest_dir`` is ``src_dir``, a copy would replace an
+    existing file (unless ``force``; never a source), a bad marker, a malformed notebook."""
     src, dest = Path(src_dir).resolve(), Path(dest_dir).resolve()
     if src == dest:
         raise ValueError(f"{dest_dir} is the source folder: the copies would replace the "
@@ -184,9 +186,11 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     notebooks = [read_notebook(path) for path in sources]
     for path, nb in zip(sources, notebooks, strict=True):
         _checked_blocks(nb, path.name)
-    targets = [dest / path.name for path in sources]
-    for source, target in zip(sources, targets, strict=True):
-        if target.exists() and target.resolve() in sources:
+    others = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix != ".ipynb"
+              and not p.name.startswith(".")]
+    targets = [dest / path.name for path in sources + others]
+    for source, target in zip(sources + others, targets, strict=True):
+        if target.exists() and target.resolve() in sources + others:
             raise ValueError(f"{target} is a source notebook ({source}); choose another folder")
     existing = [str(target) for target in targets if target.exists()]
     if existing and not force:
@@ -196,11 +200,19 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
             "pass --force to overwrite them")
     copies = [student_copy(nb, path.name) for path, nb in zip(sources, notebooks, strict=True)]
     dest.mkdir(parents=True, exist_ok=True)
-    for target, (student, blocks) in zip(targets, copies, strict=True):
-        with atomic_write(target) as tmp:
-            tmp.write_text(nbformat.writes(student) + "\n", encoding="utf-8", newline="\n")
+    for target, (student, blocks) in zip(targets[:len(sources)], copies, strict=True):
+        _save(target, student)
         print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
+    for source, target in zip(others, targets[len(sources):], strict=True):
+        with atomic_write(target) as tmp:
+            tmp.write_bytes(source.read_bytes())
+        print(f"copied {target}")
     return targets
+
+
+def _save(path: Path, nb: NotebookNode) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(nbformat.writes(nb) + "\n", encoding="utf-8", newline="\n")
 
 
 def stamp_files(paths: list[str | os.PathLike]) -> int:
@@ -210,8 +222,7 @@ def stamp_files(paths: list[str | os.PathLike]) -> int:
     written = 0
     for path, nb in notebooks:
         if changed := stamp(nb, path.name):
-            with atomic_write(path) as tmp:
-                tmp.write_text(nbformat.writes(nb) + "\n", encoding="utf-8", newline="\n")
+            _save(path, nb)
             written += 1
         print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
     return written
