@@ -33,9 +33,9 @@ def _check_baseline(with_baseline, z, f, mu, sigma):
 
 exercise_1 = Exercise(
     "Exercise 1", _check_baseline,
-    "with fz = f(z) of shape (R, S), the leave-one-out mean is "
-    "(fz.sum(axis=1, keepdims=True) - fz) / (S - 1); multiply (fz - baseline) by each score "
-    "and average over the S samples.")
+    "sample s's baseline is the mean of f over the other S - 1 samples of its repetition "
+    "(the total minus f(z_s), over S - 1); multiply f(z_s) minus it by each score and "
+    "average over the S samples.")
 
 LOGIT, SHIFT, N_DRAWS = 0.5, 0.3, 100_000  # the exercise's Bernoulli toy
 
