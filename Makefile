@@ -69,9 +69,10 @@ lint: $(STAMP)
 execute: $(STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python -m vae_tutorial.notebook_tools execute notebooks/*.ipynb
 
-# Student copies (solutions stripped) in student/.
+# Student copies in student/, solutions cleared by nbgrader; refuses to overwrite a copy
+# already there (a learner's work) unless run as `make student STUDENT_ARGS=--force`.
 student: $(STAMP)
-	$(BIN)/python -m vae_tutorial.notebook_tools student notebooks student
+	$(BIN)/python -m vae_tutorial.student_copy write notebooks student $(STUDENT_ARGS)
 
 # The course website from the committed outputs (no execution), opened from disk with no
 # network: site/_build/html/index.html. Warnings (a broken link, say) fail the build.

@@ -16,6 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from vae_tutorial import notebook_tools as nt
+from vae_tutorial import student_copy
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -69,7 +70,7 @@ def key_points_problems(nb) -> list[str]:
 
 def solution_problems(nb, name: str) -> list[str]:
     """2-4 solution blocks, and a solution after every `### Exercise` before the next one."""
-    _, count = nt.strip_solutions(nb, name)
+    count = sum(student_copy.solution_blocks(nb, name).values())
     problems = []
     if not MIN_SOLUTIONS <= count <= MAX_SOLUTIONS:
         problems.append(
@@ -83,16 +84,19 @@ def solution_problems(nb, name: str) -> list[str]:
                 if open_exercise is not None:
                     problems.append(f"cell {open_exercise}: exercise has no solution block")
                 open_exercise = number
-            elif line.strip() == nt.BEGIN_SOLUTION:
+            elif line.strip() == student_copy.BEGIN_SOLUTION:
                 open_exercise = None
     if open_exercise is not None:
         problems.append(f"cell {open_exercise}: exercise has no solution block after it")
     return problems
 
 
-def student_copy_problems(nb, name: str) -> list[str]:
-    text = nbformat.writes(nt.strip_solutions(nb, name)[0])
-    return ["student copy still contains 'BEGIN SOLUTION'"] if "BEGIN SOLUTION" in text else []
+def nbgrader_metadata_problems(nb, name: str) -> list[str]:
+    """Solution cells carry nbgrader's metadata (the student copy needs it)."""
+    if student_copy.stamp(nb, name):
+        return [f"solution cells lack nbgrader metadata; run `python -m vae_tutorial.student_copy "
+                f"stamp notebooks/{name}`"]
+    return []
 
 
 def notation_link_problems(nb) -> list[str]:
@@ -151,8 +155,8 @@ def test_exercises_have_solutions(path):
 
 
 @notebooks
-def test_student_copy_has_no_solutions(path):
-    assert student_copy_problems(read(path), path.name) == [], path.name
+def test_solution_cells_carry_nbgrader_metadata(path):
+    assert nbgrader_metadata_problems(read(path), path.name) == [], path.name
 
 
 @notebooks
@@ -182,7 +186,7 @@ def valid_notebook():
     """A small notebook that passes every check (cells numbered in the comments)."""
     result = new_output("execute_result", data={"text/plain": "4"}, execution_count=3)
     shown = executed_code_cell("double(2)", 3, [result])
-    return new_notebook(
+    nb = new_notebook(
         cells=[
             new_markdown_cell(  # 1
                 "# 01 · Autoencoders: squeezing digits\n\n"
@@ -202,6 +206,8 @@ def valid_notebook():
             ),
         ]
     )
+    student_copy.stamp(nb, "01_valid.ipynb")
+    return nb
 
 
 def run_all_checks(path: Path):
@@ -209,7 +215,7 @@ def run_all_checks(path: Path):
     test_header_parses(path)
     test_key_points_and_what_comes_next(path)
     test_exercises_have_solutions(path)
-    test_student_copy_has_no_solutions(path)
+    test_solution_cells_carry_nbgrader_metadata(path)
     test_no_error_outputs(path)
     assert notation_link_problems(read(path)) == []
 
@@ -274,3 +280,9 @@ def test_error_output_check():
     nb = valid_notebook()
     nb.cells[4].outputs.append(new_output("stream", name="stderr", text="I0000 oneDNN ...\n"))
     assert "cell 5: stored output is stderr text ('I0000 oneDNN" in error_output_problems(nb)[0]
+
+
+def test_nbgrader_metadata_check():
+    nb = valid_notebook()
+    del nb.cells[3].metadata["nbgrader"]
+    assert "lack nbgrader metadata" in nbgrader_metadata_problems(nb, "01_valid.ipynb")[0]

@@ -1,21 +1,19 @@
 """Maintainer tools for the course notebooks; imports no TensorFlow, keras or matplotlib.
 
-Command line (the Makefile's ``execute`` and ``student`` targets call it)::
+Command line (the Makefile's ``execute`` target calls it)::
 
     python -m vae_tutorial.notebook_tools execute notebooks/*.ipynb
-    python -m vae_tutorial.notebook_tools student notebooks student
     python -m vae_tutorial.notebook_tools schedule notebooks/*.ipynb
     python -m vae_tutorial.notebook_tools schedule --update-readme README.md notebooks/*.ipynb
 
 ``execute`` stores each notebook's outputs (offline data) with the SHA-256 of each code
-cell's source and outputs, which :func:`freshness_problems` checks; ``student`` writes
-copies without the nbgrader solution blocks; ``schedule`` prints the teaching schedule.
+cell's source and outputs, which :func:`freshness_problems` checks; ``schedule`` prints the
+teaching schedule. Student copies: :mod:`vae_tutorial.student_copy`.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import itertools
 import json
@@ -35,10 +33,6 @@ CELL_TIMEOUT = 600  # seconds per cell
 METADATA_KEY = "vae_tutorial"  # a code cell's "source_sha256" and "outputs_sha256"
 FIX = "run `make execute`"
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
-CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-MARKDOWN_STUB = ("*Your answer here.*",)
 
 # --------------------------------------------------------------------------- executing
 
@@ -140,84 +134,6 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
             continue
         problems.append(f"cell {number}: {why}; {FIX}")
     return problems
-
-
-# --------------------------------------------------------------------------- solutions
-
-
-class SolutionMarkerError(ValueError):
-    """Unbalanced or nested ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers."""
-
-
-def _strip_source(source: str, stub: tuple[str, ...], where: str) -> tuple[str, int]:
-    """``source`` with each solution block replaced by ``stub``, and the number of blocks."""
-    out = []
-    blocks = 0
-    begin_line = None
-    for line_number, line in enumerate(source.splitlines(keepends=True), start=1):
-        marker = line.strip()
-        if marker == BEGIN_SOLUTION:
-            if begin_line is not None:
-                raise SolutionMarkerError(
-                    f"{where}: nested '{BEGIN_SOLUTION}' on line {line_number} (the block "
-                    f"opened on line {begin_line} is not closed); add '{END_SOLUTION}' first"
-                )
-            begin_line = line_number
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(f"{indent}{stub_line}\n" for stub_line in stub)
-        elif marker == END_SOLUTION:
-            if begin_line is None:
-                raise SolutionMarkerError(
-                    f"{where}: '{END_SOLUTION}' on line {line_number} without a matching "
-                    f"'{BEGIN_SOLUTION}' before it"
-                )
-            begin_line = None
-            blocks += 1
-        elif begin_line is None:
-            out.append(line)
-    if begin_line is not None:
-        raise SolutionMarkerError(
-            f"{where}: '{BEGIN_SOLUTION}' on line {begin_line} is never closed; "
-            f"add '{END_SOLUTION}' in the same cell"
-        )
-    text = "".join(out)
-    if not source.endswith("\n"):
-        text = text.removesuffix("\n")
-    return text, blocks
-
-
-def strip_solutions(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
-    """A student copy of ``nb`` (solution blocks replaced by stubs at the marker's indentation,
-    code cells without hashes, and without outputs where a solution was) and the number of
-    blocks replaced; ``SolutionMarkerError`` names the cell and line of a misplaced marker."""
-    student = copy.deepcopy(nb)
-    total = 0
-    for number, cell in enumerate(student.cells, start=1):
-        if cell.cell_type == "raw":
-            continue
-        stub = CODE_STUB if cell.cell_type == "code" else MARKDOWN_STUB
-        cell.source, blocks = _strip_source(cell.source, stub, f"{name}, cell {number}")
-        total += blocks
-        if cell.cell_type == "code":
-            cell.metadata.pop(METADATA_KEY, None)
-            if blocks:
-                cell.outputs = []
-                cell.execution_count = None
-    return student, total
-
-
-def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike) -> None:
-    """Write a student copy of every notebook in ``src_dir`` to ``dest_dir``, after checking
-    the markers of all of them (a marker error writes nothing)."""
-    sources = sorted(Path(src_dir).glob("*.ipynb"))
-    if not sources:
-        raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
-    copies = [strip_solutions(nbformat.read(path, as_version=4), str(path)) for path in sources]
-    Path(dest_dir).mkdir(parents=True, exist_ok=True)
-    for path, (student, blocks) in zip(sources, copies, strict=True):
-        target = Path(dest_dir) / path.name
-        _write(target, nbformat.writes(student) + "\n")
-        print(f"wrote {target} ({blocks} solution block(s) removed)")
 
 
 # --------------------------------------------------------------------------- schedule
@@ -549,14 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m vae_tutorial.notebook_tools",
-        description="Execute course notebooks, make student copies, print the schedule.")
+        description="Execute course notebooks, print the schedule.")
     commands = parser.add_subparsers(dest="command", required=True)
     execute = commands.add_parser(
         "execute", help="run notebooks top to bottom (offline data) and store their outputs")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
-    student = commands.add_parser("student", help="write copies without solutions")
-    student.add_argument("src_dir", metavar="SRC_DIR")
-    student.add_argument("dest_dir", metavar="DEST_DIR")
     schedule = commands.add_parser(
         "schedule", help="print the teaching schedule (Markdown): minutes, a one-day and a "
         "two-half-day path")
@@ -568,15 +481,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "execute":
             return _execute_all(args.notebooks)
-        if args.command == "student":
-            write_student_copies(args.src_dir, args.dest_dir)
-        elif args.update_readme is None:
+        if args.update_readme is None:
             print(schedule_markdown(args.notebooks))
         elif update_readme(args.update_readme, args.notebooks):
             print(f"updated the schedule in {args.update_readme}")
         else:
             print(f"the schedule in {args.update_readme} is up to date")
-    except (ValueError, OSError) as exc:  # marker and header errors, missing files
+    except (ValueError, OSError) as exc:  # header errors, missing files
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -67,19 +67,33 @@ class Exercise:
         print(f"{self.title}, hint: {self.hint_text}")
 
 
-def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1e-6) -> None:
+def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1e-6,
+                 mistakes: dict | None = None) -> None:
     """Raise :class:`Mismatch` unless ``got`` is numerically close to ``expected``.
 
     ``what`` names the quantity in the message, e.g. ``"the KL of the first image (nats)"``.
+    ``mistakes`` maps what a typical wrong answer would give to the sentence that explains it,
+    ``{"you averaged over the K dimensions; sum them": expected / K}``, as a dict from the
+    sentence to the wrong value; the first that ``got`` matches is added to the message.
     """
-    got_array = np.asarray(got, dtype=np.float64)
+    try:
+        got_array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Mismatch(f"{what} should be a number or an array of numbers; got "
+                       f"{type(got).__name__}.") from None
     expected_array = np.asarray(expected, dtype=np.float64)
     if got_array.shape != expected_array.shape:
         raise Mismatch(f"{what} should have shape {expected_array.shape}; got {got_array.shape}.")
     if not np.all(np.isfinite(got_array)):
         raise Mismatch(f"{what} contains NaN or infinity.")
-    if not np.allclose(got_array, expected_array, atol=atol, rtol=rtol):
-        worst = int(np.argmax(np.abs(got_array - expected_array)))
-        raise Mismatch(f"{what}: expected {expected_array.flat[worst]:.6g}, "
-                       f"got {got_array.flat[worst]:.6g}"
-                       + (f" (at index {worst})." if got_array.size > 1 else "."))
+    if np.allclose(got_array, expected_array, atol=atol, rtol=rtol):
+        return
+    worst = int(np.argmax(np.abs(got_array - expected_array)))
+    message = (f"{what}: expected {expected_array.flat[worst]:.6g}, got "
+               f"{got_array.flat[worst]:.6g}" + (f" (at index {worst})" if got_array.size > 1
+                                                 else ""))
+    for explanation, wrong in (mistakes or {}).items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if wrong.shape == got_array.shape and np.allclose(got_array, wrong, atol=atol, rtol=rtol):
+            raise Mismatch(f"{message}: {explanation}.")
+    raise Mismatch(message + ".")

@@ -1,0 +1,257 @@
+"""Student copies of the notebooks, made by nbgrader; imports no TensorFlow.
+
+    python -m vae_tutorial.student_copy write notebooks student [--force]
+    python -m vae_tutorial.student_copy stamp notebooks/*.ipynb
+
+A solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines in a cell with
+nbgrader's solution metadata (``stamp`` adds it), so the notebooks also import into an
+nbgrader course. ``write`` checks every marker (a misspelled or unbalanced one is an error
+naming notebook, cell and line), clears the solutions with nbgrader's ``ClearSolutions``,
+keeps the other outputs and the self-checks, and never writes over the source folder or,
+without ``--force``, a file already in the destination. nbgrader is the ``instructor`` extra.
+Introduced with the classroom kit (issue 11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from .files import atomic_write
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+HASH_KEY = "vae_tutorial"  # notebook_tools' source and outputs hashes: stale in a copy
+# A line meant as a marker: nbgrader's delimiters anywhere in it, or a comment starting with
+# "begin"/"end" and "sol" in any case or spelling ("## Begin solution", "### END SOLUTON").
+_MARKER_LIKE = re.compile(r"BEGIN SOLUTION|END SOLUTION|^\s*#+\s*(begin|end)[\s_-]*sol", re.I)
+INSTALL = "pip install -e \".[instructor]\""
+
+
+class SolutionMarkerError(ValueError):
+    """A misspelled, unbalanced or nested solution marker, or missing nbgrader metadata."""
+
+
+class NotebookError(ValueError):
+    """A file that is not a readable, valid notebook."""
+
+
+def solution_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
+    """{cell index: number of solution blocks} for the cells of ``nb`` that hold any;
+    ``SolutionMarkerError`` names the notebook, cell (from 1) and line of a bad marker."""
+    blocks = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "raw":
+            continue
+        where = f"{name}, cell {index + 1}"
+        begin_line = None
+        for line_number, line in enumerate(cell.source.splitlines(), start=1):
+            marker = line.strip()
+            if marker == BEGIN_SOLUTION:
+                if begin_line is not None:
+                    raise SolutionMarkerError(
+                        f"{where}: nested '{BEGIN_SOLUTION}' on line {line_number} (the block "
+                        f"opened on line {begin_line} is not closed); add '{END_SOLUTION}' first")
+                begin_line = line_number
+            elif marker == END_SOLUTION:
+                if begin_line is None:
+                    raise SolutionMarkerError(
+                        f"{where}: '{END_SOLUTION}' on line {line_number} without a matching "
+                        f"'{BEGIN_SOLUTION}' before it")
+                begin_line = None
+                blocks[index] = blocks.get(index, 0) + 1
+            elif _MARKER_LIKE.search(line):
+                raise SolutionMarkerError(
+                    f"{where}, line {line_number}: {marker!r} looks like a solution marker but "
+                    f"is not exactly '{BEGIN_SOLUTION}' or '{END_SOLUTION}' on a line of its "
+                    "own; a misspelled marker would leave the solution in the student copy")
+        if begin_line is not None:
+            raise SolutionMarkerError(
+                f"{where}: '{BEGIN_SOLUTION}' on line {begin_line} is never closed; add "
+                f"'{END_SOLUTION}' in the same cell")
+    return blocks
+
+
+def _is_solution_cell(cell: NotebookNode) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def stamp(nb: NotebookNode, name: str) -> int:
+    """Give every cell of ``nb`` with a solution block nbgrader's solution-cell metadata (an
+    ungraded answer cell, ``grade_id`` "exercise_N" after the heading "### Exercise N" above
+    it), and take it from cells that no longer hold one; return the number of cells changed.
+    Running it again changes nothing."""
+    blocks = solution_blocks(nb, name)
+    changed, used, exercise = 0, set(), None
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and (m := re.search(r"^###\s+Exercise\s+(\d+)",
+                                                             cell.source, re.M)):
+            exercise = m[1]
+        old = cell.metadata.get("nbgrader")
+        if index not in blocks:
+            if old is not None and _is_solution_cell(cell) and not old.get("grade"):
+                del cell.metadata["nbgrader"]
+                changed += 1
+            continue
+        base = f"exercise_{exercise}" if exercise else f"solution_cell_{index + 1}"
+        grade_id, n = base, 1
+        while grade_id in used:  # a second solution cell for the same exercise
+            n += 1
+            grade_id = f"{base}_{n}"
+        used.add(grade_id)
+        new = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
+               "solution": True, "task": False}
+        if old != new:
+            cell.metadata["nbgrader"] = new
+            changed += 1
+    return changed
+
+
+def read_notebook(path: str | os.PathLike) -> NotebookNode:
+    """The notebook at ``path``; ``NotebookError`` (a one-line reason, no traceback) if the
+    file is missing, not JSON, or not a valid version-4 notebook."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("the file holds JSON, but not a JSON object")
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        nbformat.validate(nb)
+    except OSError as exc:
+        raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc})") from None
+    except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
+        raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
+                            "restore it from git, or open and save it in JupyterLab") from None
+    return nb
+
+
+def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
+    """A copy of ``nb`` with each solution replaced by nbgrader's stub (by its
+    ``ClearSolutions`` preprocessor), the outputs of those cells and notebook_tools'
+    hashes removed; and the number of solution blocks cleared. ``SolutionMarkerError`` for
+    a bad marker or a solution cell without nbgrader metadata (run ``stamp``)."""
+    blocks = _checked_blocks(nb, name)
+    try:
+        from nbgrader.preprocessors import ClearSolutions
+    except ImportError:
+        raise ImportError(f"student copies need nbgrader, an instructor's extra: {INSTALL}"
+                          ) from None
+    student = copy.deepcopy(nb)
+    student, _ = ClearSolutions().preprocess(student, {})
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type == "code":
+            cell.metadata.pop(HASH_KEY, None)
+            if index in blocks:
+                cell.outputs, cell.execution_count = [], None
+    return student, sum(blocks.values())
+
+
+def _checked_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
+    """:func:`solution_blocks`, after checking that exactly the cells holding a solution are
+    nbgrader solution cells."""
+    blocks = solution_blocks(nb, name)
+    for index, cell in enumerate(nb.cells):
+        if (index in blocks) != _is_solution_cell(cell):
+            problem = ("holds a solution but lacks nbgrader's solution metadata" if index in blocks
+                       else "is an nbgrader solution cell without a solution block (nbgrader "
+                       "would clear all of it)")
+            raise SolutionMarkerError(
+                f"{name}, cell {index + 1}: {problem}; run `python -m vae_tutorial.student_copy "
+                "stamp` on the notebook")
+    return blocks
+
+
+def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike,
+                         force: bool = False) -> list[Path]:
+    """Write a student copy of every notebook in ``src_dir`` to ``dest_dir``, and a copy of
+    the folder's other files (NOTATION.md), and return their paths. Checks all first and
+    writes nothing on any error: ``dest_dir`` is ``src_dir``, a copy would replace an
+    existing file (unless ``force``; never a source), a bad marker, a malformed notebook."""
+    src, dest = Path(src_dir).resolve(), Path(dest_dir).resolve()
+    if src == dest:
+        raise ValueError(f"{dest_dir} is the source folder: the copies would replace the "
+                         "notebooks with their solutions; choose another folder, e.g. student")
+    sources = sorted(src.glob("*.ipynb"))
+    if not sources:
+        raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
+    notebooks = [read_notebook(path) for path in sources]
+    for path, nb in zip(sources, notebooks, strict=True):
+        _checked_blocks(nb, path.name)
+    others = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix != ".ipynb"
+              and not p.name.startswith(".")]
+    targets = [dest / path.name for path in sources + others]
+    for source, target in zip(sources + others, targets, strict=True):
+        if target.exists() and target.resolve() in sources + others:
+            raise ValueError(f"{target} is a source notebook ({source}); choose another folder")
+    existing = [str(target) for target in targets if target.exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"{len(existing)} file(s) already in {dest_dir} (a learner's work?): "
+            f"{', '.join(existing)}; nothing written. Remove them, choose another folder, or "
+            "pass --force to overwrite them")
+    copies = [student_copy(nb, path.name) for path, nb in zip(sources, notebooks, strict=True)]
+    dest.mkdir(parents=True, exist_ok=True)
+    for target, (student, blocks) in zip(targets[:len(sources)], copies, strict=True):
+        _save(target, student)
+        print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
+    for source, target in zip(others, targets[len(sources):], strict=True):
+        with atomic_write(target) as tmp:
+            tmp.write_bytes(source.read_bytes())
+        print(f"copied {target}")
+    return targets
+
+
+def _save(path: Path, nb: NotebookNode) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(nbformat.writes(nb) + "\n", encoding="utf-8", newline="\n")
+
+
+def stamp_files(paths: list[str | os.PathLike]) -> int:
+    """:func:`stamp` each notebook file in ``paths`` in place (only those it changes are
+    written); return the number of files changed."""
+    notebooks = [(Path(p), read_notebook(p)) for p in paths]
+    written = 0
+    for path, nb in notebooks:
+        if changed := stamp(nb, path.name):
+            _save(path, nb)
+            written += 1
+        print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring); returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m vae_tutorial.student_copy",
+                                     description="Student copies of the notebooks, by nbgrader.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    write = commands.add_parser("write", help="write copies without the solutions")
+    write.add_argument("src_dir", metavar="SRC_DIR")
+    write.add_argument("dest_dir", metavar="DEST_DIR")
+    write.add_argument("--force", action="store_true",
+                       help="overwrite copies already in DEST_DIR (learners' edits are lost)")
+    stamp_cmd = commands.add_parser(
+        "stamp", help="give solution cells nbgrader's metadata (idempotent)")
+    stamp_cmd.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "write":
+            write_student_copies(args.src_dir, args.dest_dir, force=args.force)
+        else:
+            stamp_files(args.notebooks)
+    except (ValueError, OSError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
