@@ -11,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-newest test-lowest lint execute student benchmark clean
+.PHONY: lab test test-newest test-lowest lint execute student benchmark prepare-room clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ execute: $(STAMP)
 # Student copies (solutions stripped) in student/.
 student: $(STAMP)
 	$(BIN)/python -m vae_tutorial.notebook_tools student notebooks student
+
+# Prepare a classroom without a reliable network (INSTRUCTORS.md): download MNIST once and
+# pre-train every notebook's cached models. ROOM_ARGS passes options, for example
+# ROOM_ARGS="--cache-dir /srv/vae-cache" or ROOM_ARGS=--offline.
+prepare-room: $(STAMP)
+	$(BIN)/python -m vae_tutorial.prepare_room $(ROOM_ARGS)
 
 benchmark: $(STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py --mode both
