@@ -112,3 +112,34 @@ def test_local_symbols_name_their_notebooks():
     for notebooks, symbol, meaning in rows:
         assert re.fullmatch(r"(0[1-9]|10)(, (0[1-9]|10))*", notebooks), notebooks
         assert "$" in symbol and meaning, symbol
+
+
+# --------------------------------------------------------------------------- INSTRUCTORS.md
+
+
+def test_instructor_guide_nbgitpuller_link_is_made_from_the_course_address():
+    from urllib.parse import parse_qs, urlsplit
+
+    from vae_tutorial import links
+
+    text = GUIDE.read_text(encoding="utf-8")
+    shown = text.split("<!-- nbgitpuller:start -->\n")[1].split("\n<!-- nbgitpuller:end -->")[0]
+    assert shown == links.nbgitpuller_url("https://hub.example.edu")
+    query = parse_qs(urlsplit(shown).query)
+    folder = links.REPOSITORY.split("/")[1]
+    assert query == {"repo": [links.repository_url()], "branch": [links.BRANCH],
+                     "urlpath": [f"lab/tree/{folder}/notebooks/01_autoencoder.ipynb"]}
+    assert (ROOT / "notebooks" / "01_autoencoder.ipynb").is_file()
+    assert links.nbgitpuller_url("https://hub.example.edu/", "notebooks/05_x.ipynb").startswith(
+        "https://hub.example.edu/hub/user-redirect/git-pull?repo=")
+
+
+def test_instructor_guide_names_commands_and_files_that_exist():
+    text = GUIDE.read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in re.findall(r"`make ([\w-]+)", text):
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.MULTILINE), target
+    for module in re.findall(r"python -m (vae_tutorial\.\w+)", text):
+        assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), module
+    for path in re.findall(r"`((?:benchmarks|binder|tests)/[\w./]+)`", text):
+        assert (ROOT / path).exists(), path
