@@ -12,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-newest test-lowest lint execute student benchmark site clean
+.PHONY: lab test test-newest test-lowest lint execute student benchmark site prepare-room clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,12 @@ student: $(STAMP)
 # network: site/_build/html/index.html. Warnings (a broken link, say) fail the build.
 site: $(SITE_STAMP)
 	$(BIN)/python site/build.py
+
+# Prepare a classroom without a reliable network (INSTRUCTORS.md): download MNIST once and
+# pre-train every notebook's cached models. ROOM_ARGS passes options, for example
+# ROOM_ARGS="--cache-dir /srv/vae-cache" or ROOM_ARGS=--offline.
+prepare-room: $(STAMP)
+	$(BIN)/python -m vae_tutorial.prepare_room $(ROOM_ARGS)
 
 benchmark: $(STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py --mode both

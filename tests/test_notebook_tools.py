@@ -360,7 +360,9 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
     plans = nt.read_plans(paths)
     assert [m for _, _, m in nt.path_items(plans, core=True)] == [45, 20, 50, 20, 50, 25, 40, 0]
     assert [m for _, _, m in nt.path_items(plans, core=False)] == [60, 20, 50, 20, 70, 25, 40, 0]
-    assert nt.split_in_two(plans) == 2  # 150 + 135 rather than 80 + 205 or 245 + 40
+    # 150 + 135 rather than 80 + 205 or 245 + 40
+    assert [len(half) for half in nt.split_sessions(plans, nt.HALF_DAY)] == [2, 2]
+    assert nt.split_sessions(plans, nt.DAY) == [plans]
 
     assert nt.main(["schedule", *map(str, paths)]) == 0
     out = capsys.readouterr().out
@@ -369,7 +371,8 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
     assert '- 01 · Topic 01: section "B"; Exercise 3 · c' in out
     assert "- 04 · Topic 04: Exercise 1 · f" in out
     assert "- 02 · Topic 02" not in out  # nothing optional there
-    day = out.split("### One day: the core of notebooks 01-04")[1].split("### Two half")[0]
+    day = out.split("### Foundations, one day: the core of notebooks 01-04")[1]
+    day = day.split("### Foundations, two half")[0]
     assert (
         "4 h 10 min of teaching including exercises (a day holds about 6 h: 1 h 50 min to "
         "spare), 09:00-14:25 including 75 min of breaks." in day
@@ -383,7 +386,7 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
     assert "| 13:20-13:45 |  | Exercise 1 | 25 |" in day
     assert "| 13:45-14:25 | 04 · Topic 04 | all sections | 40 |" in day
     assert "Exercise" not in day.split("04 · Topic 04")[1]  # its only exercise is optional
-    halves = out.split("### Two half days: every section of notebooks 01-04")[1]
+    halves = out.split("### Foundations, two half days: every section of notebooks 01-04")[1]
     first, second = halves.split("Half day 2")
     assert first.startswith(
         "\n\nCore exercises in class; the optional ones are homework.\n\n"
@@ -398,15 +401,21 @@ def test_one_day_and_two_half_day_paths(tmp_path, capsys):
     assert "| 10:10-10:25 |  | *Break* | 15 |" in second  # after 70 min, nearest 82
 
 
-def test_schedule_says_when_a_day_is_too_long(tmp_path):
+def test_schedule_takes_more_days_when_needed_and_says_when_one_is_too_long(tmp_path):
     paths = write_plans(tmp_path, ((200, 60), ("## A",)), ((150, 30), ("## B",)))
     out = nt.schedule_markdown(paths)
+    assert "### Foundations, two days: the core of notebooks 01-02" in out  # 440 min
     assert (
-        "7 h 20 min of teaching including exercises (a day holds about 6 h: 1 h 20 min "
-        "too long)" in out
+        "Day 1, notebook 01: 4 h 20 min of teaching including exercises (a day holds about "
+        "6 h: 1 h 40 min to spare)" in out
     )
     assert "No section or exercise is marked optional: everything is core." in out
-    assert "Half day 1, notebook 01: 4 h 20 min" in out and "50 min too long" in out
+    # A notebook longer than a half day gets one of its own, and the schedule says so.
+    assert "### Foundations, two half days: every section of notebooks 01-02" in out
+    assert (
+        "Half day 1, notebook 01: 4 h 20 min of teaching including exercises (a half day "
+        "holds about 3 h 30 min: 50 min too long)" in out
+    )
 
 
 def test_schedule_fails_naming_notebook_and_line(tmp_path, capsys):
@@ -420,24 +429,25 @@ def test_schedule_fails_naming_notebook_and_line(tmp_path, capsys):
     assert nt.HEADER_EXAMPLE in err
 
 
-def test_one_notebook_has_no_two_half_day_path(tmp_path):
+def test_one_short_notebook_takes_one_day_or_one_half_day(tmp_path):
     out = nt.schedule_markdown(write_plans(tmp_path, ((30, 10), ("## A",))))
-    assert "### One day: the core of notebook 01" in out
-    assert out.endswith("Two half days need at least two notebooks.")
+    assert "### Foundations, one day: the core of notebook 01" in out
+    assert "### Foundations, one half day: every section of notebook 01" in out
+    assert "Half day 1" not in out and "Advanced" not in out
 
 
-def test_update_readme_replaces_only_the_block(tmp_path, capsys):
+def test_update_schedule_replaces_only_the_block(tmp_path, capsys):
     paths = write_plans(tmp_path, ((30, 10), ("## A",)), ((20, 10), ("## B",)))
     readme = tmp_path / "README.md"
     readme.write_text(f"# Course\n\nBefore.\n{nt.SCHEDULE_START}\nold\n{nt.SCHEDULE_END}\nAfter.\n")
-    assert nt.main(["schedule", "--update-readme", str(readme), *map(str, paths)]) == 0
+    assert nt.main(["schedule", "--update", str(readme), *map(str, paths)]) == 0
     assert "updated the schedule" in capsys.readouterr().out
     text = readme.read_text()
     assert text.startswith(f"# Course\n\nBefore.\n{nt.SCHEDULE_START}\n### Minutes per notebook")
     assert text.endswith(f"{nt.SCHEDULE_END}\nAfter.\n")
     block = text.split(nt.SCHEDULE_START + "\n")[1].split("\n" + nt.SCHEDULE_END)[0]
     assert block == nt.schedule_markdown(paths)
-    assert nt.main(["schedule", "--update-readme", str(readme), *map(str, paths)]) == 0
+    assert nt.main(["schedule", "--update", str(readme), *map(str, paths)]) == 0
     assert "is up to date" in capsys.readouterr().out
     assert readme.read_text() == text
 
@@ -451,13 +461,84 @@ def test_update_readme_replaces_only_the_block(tmp_path, capsys):
         f"{nt.SCHEDULE_START}\n{nt.SCHEDULE_END}\n{nt.SCHEDULE_START}\n{nt.SCHEDULE_END}\n",
     ],
 )
-def test_update_readme_needs_one_pair_of_markers(tmp_path, capsys, text):
+def test_update_schedule_needs_one_pair_of_markers(tmp_path, capsys, text):
     paths = write_plans(tmp_path, ((30, 10), ("## A",)))
     readme = tmp_path / "README.md"
     readme.write_text(text)
-    assert nt.main(["schedule", "--update-readme", str(readme), *map(str, paths)]) == 1
+    assert nt.main(["schedule", "--update", str(readme), *map(str, paths)]) == 1
     assert "README.md: needs exactly one" in capsys.readouterr().err
     assert readme.read_text() == text
+
+
+def test_ten_notebooks_make_a_foundations_part_and_an_advanced_part(tmp_path):
+    # Notebooks 07-10 arrive with headers like 01-06's: each part gets its own plans.
+    spec = ((50, 25, 40, 10), ("## A", "## B (optional)", *EXERCISES_3))
+    paths = write_plans(tmp_path, *[spec] * 10)
+    plans = nt.read_plans(paths)
+    parts = nt.split_parts(plans)
+    assert [(name, [p.name[:2] for p in part]) for name, part in parts] == [
+        ("Foundations", ["01", "02", "03", "04", "05", "06"]),
+        ("Advanced", ["07", "08", "09", "10"]),
+    ]
+    out = nt.schedule_markdown(paths)
+    assert "| **Total** | 500 | 400 | 250 | 100 |" in out  # all ten notebooks
+    assert "| 10 · Topic 10 | 50 | 40 | 25 | 10 |" in out
+    sections = re.split(r"^### ", out, flags=re.MULTILINE)
+    headings = [section.splitlines()[0] for section in sections[2:]]
+    assert headings == [
+        "Foundations, one day: the core of notebooks 01-06",  # 6 x 50 = 300 min
+        "Foundations, two half days: every section of notebooks 01-06",  # 6 x 60 = 360 min
+        "Advanced, one day: the core of notebooks 07-10",  # 200 min
+        "Advanced, two half days: every section of notebooks 07-10",  # 240 min
+    ]
+    foundations_day, _, advanced_day, advanced_halves = sections[2:]
+    assert "07 · Topic 07" not in foundations_day
+    assert "06 · Topic 06" not in advanced_day
+    assert "| 09:00-09:40 | 07 · Topic 07 | core sections | 40 |" in advanced_day  # from 09:00
+    assert "3 h 20 min of teaching including exercises (a day holds about 6 h: 2 h 40 min to " \
+        "spare)" in advanced_day
+    assert "Half day 1, notebooks 07-08: 2 h of teaching" in advanced_halves
+    assert "Half day 2, notebooks 09-10: 2 h of teaching" in advanced_halves
+
+
+def test_only_advanced_notebooks_make_only_an_advanced_part(tmp_path):
+    spec = ((30, 10), ("## A",))
+    paths = write_plans(tmp_path, *[spec] * 8)[6:]  # 07_nb, 08_nb
+    out = nt.schedule_markdown(paths)
+    assert "Foundations" not in out
+    assert "### Advanced, one day: the core of notebooks 07-08" in out
+
+
+@pytest.mark.parametrize(
+    ("minutes", "capacity", "lengths"),
+    [
+        ([100, 100, 100, 100, 100], 210, [1, 2, 2]),  # fewest sessions: 3; longest 200
+        ([100, 100, 100, 100, 100], 500, [5]),
+        ([300, 20, 20], 210, [1, 1, 1]),  # the 300-minute notebook cannot fit: one each
+        ([60, 60, 60, 60], 130, [2, 2]),
+        ([10, 10, 200, 10], 210, [2, 2]),  # 20 + 210 rather than 220 + 10
+    ],
+)
+def test_split_sessions_takes_the_fewest_sessions_and_balances_them(
+    tmp_path, minutes, capacity, lengths
+):
+    paths = write_plans(tmp_path, *[((m, 0), ("## A",)) for m in minutes])
+    plans = nt.read_plans(paths)
+    fmt = nt.Format("half day", capacity, core=False)
+    sessions = nt.split_sessions(plans, fmt)
+    assert [len(session) for session in sessions] == lengths
+    assert [plan for session in sessions for plan in session] == plans
+
+
+def test_split_parts_needs_numbered_notebooks_in_order(tmp_path):
+    paths = write_plans(tmp_path, ((30, 10), ("## A",)), ((30, 10), ("## B",)))
+    plans = nt.read_plans(paths)
+    with pytest.raises(ValueError, match="out of order: 02_nb.ipynb, 01_nb.ipynb"):
+        nt.split_parts(plans[::-1])
+    renamed = tmp_path / "intro.ipynb"
+    paths[0].rename(renamed)
+    with pytest.raises(ValueError, match=r"^intro\.ipynb: .* two-digit number"):
+        nt.schedule_markdown([renamed, paths[1]])
 
 
 # --------------------------------------------------------------------------- execute

@@ -26,3 +26,16 @@ def colab_url(path: str) -> str:
 def repository_url() -> str:
     """The repository's GitHub address (what the Colab set-up cell installs from)."""
     return f"https://github.com/{REPOSITORY}"
+
+
+def nbgitpuller_url(hub_url: str, path: str = "notebooks/01_autoencoder.ipynb") -> str:
+    """A link for a JupyterHub with nbgitpuller at ``hub_url`` (e.g.
+    ``https://hub.example.edu``): it clones the course (or updates an earlier copy, keeping
+    the learner's edits) into ``~/<repository name>`` of the learner's own server and opens
+    ``path`` in JupyterLab. See INSTRUCTORS.md."""
+    from urllib.parse import quote, urlencode
+
+    folder = REPOSITORY.split("/")[1]
+    query = {"repo": repository_url(), "branch": BRANCH, "urlpath": f"lab/tree/{folder}/{path}"}
+    return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?" + urlencode(
+        query, safe="", quote_via=quote)

@@ -4,7 +4,7 @@ Command line (the Makefile's ``execute`` target calls it)::
 
     python -m vae_tutorial.notebook_tools execute notebooks/*.ipynb
     python -m vae_tutorial.notebook_tools schedule notebooks/*.ipynb
-    python -m vae_tutorial.notebook_tools schedule --update-readme README.md notebooks/*.ipynb
+    python -m vae_tutorial.notebook_tools schedule --update INSTRUCTORS.md notebooks/*.ipynb
 
 ``execute`` stores each notebook's outputs (offline data) with the SHA-256 of each code
 cell's source and outputs, which :func:`freshness_problems` checks; ``schedule`` prints the
@@ -160,9 +160,29 @@ HALF_DAY_MINUTES = 210  # the same for a half day
 DAY_BREAKS = (("Morning break", 15, 90), ("Lunch", 60, 180), ("Afternoon break", 15, 270))
 HALF_DAY_BREAK = ("Break", 15)
 MIN_AFTER_BREAK = 30  # no break unless this much teaching is left after its time
+# The course has two parts: the foundations (notebooks 01-06, from autoencoders to a
+# working VAE and its latent space) and the advanced notebooks after them (07 onwards).
+# Each part is planned on its own, as one-day and as half-day workshops.
+FOUNDATIONS_LAST = 6
+PART_NAMES = ("Foundations", "Advanced")
 
 SCHEDULE_START = "<!-- schedule:start -->"
 SCHEDULE_END = "<!-- schedule:end -->"
+
+
+@dataclass(frozen=True)
+class Format:
+    """A way to teach a part: in days of its core sections (``core``) or in half days of
+    every section; ``capacity`` is the minutes of teaching incl. exercises a session holds."""
+
+    unit: str  # "day" or "half day"
+    capacity: int
+    core: bool
+
+
+DAY = Format("day", DAY_MINUTES, core=True)
+HALF_DAY = Format("half day", HALF_DAY_MINUTES, core=False)
+FORMATS = (DAY, HALF_DAY)
 
 
 @dataclass(frozen=True)
@@ -293,11 +313,48 @@ def path_items(plans: list[NotebookPlan], core: bool) -> list[tuple[NotebookPlan
     return items
 
 
-def split_in_two(plans: list[NotebookPlan]) -> int:
-    """Where to cut ``plans`` (two or more) into two half days of whole notebooks: the cut
-    that makes the longer half shortest (the earliest on a tie)."""
-    totals = [plan.teaching + plan.core_exercises for plan in plans]
-    return min(range(1, len(plans)), key=lambda cut: max(sum(totals[:cut]), sum(totals[cut:])))
+def item_minutes(plans: list[NotebookPlan], core: bool) -> int:
+    """Minutes of teaching incl. exercises of :func:`path_items` of ``plans``."""
+    return sum(minutes for _, _, minutes in path_items(plans, core))
+
+
+def split_parts(plans: list[NotebookPlan]) -> list[tuple[str, list[NotebookPlan]]]:
+    """The course's parts that ``plans`` reach, as (name, plans): the foundations (numbers up
+    to ``FOUNDATIONS_LAST``) and the advanced notebooks; ``ValueError`` for a notebook whose
+    file name does not start with its two-digit number, or plans out of order."""
+    numbers = []
+    for plan in plans:
+        if not re.match(r"\d\d_", plan.name):
+            raise ValueError(f"{plan.name}: a course notebook's file name starts with its "
+                             f"two-digit number and an underscore, e.g. 07_beta_vae.ipynb")
+        numbers.append(int(plan.name[:2]))
+    if numbers != sorted(numbers):
+        raise ValueError(f"notebooks out of order: {', '.join(p.name for p in plans)}; "
+                         f"give them in the course's order (notebooks/*.ipynb sorts so)")
+    parts = (
+        [plan for plan, n in zip(plans, numbers, strict=True) if n <= FOUNDATIONS_LAST],
+        [plan for plan, n in zip(plans, numbers, strict=True) if n > FOUNDATIONS_LAST],
+    )
+    return [(name, part) for name, part in zip(PART_NAMES, parts, strict=True) if part]
+
+
+def split_sessions(plans: list[NotebookPlan], fmt: Format) -> list[list[NotebookPlan]]:
+    """``plans`` cut between notebooks into the fewest sessions (days or half days, as
+    ``fmt`` says) whose :func:`item_minutes` fit ``fmt.capacity``; among those, the cut
+    that makes the longest session shortest (the earliest on a tie). If no cut fits (a
+    notebook alone is longer than a session), one session per notebook."""
+    minutes = [item_minutes([plan], fmt.core) for plan in plans]
+    count = len(plans)
+    for sessions in range(1, count + 1):
+        best = None
+        for cuts in itertools.combinations(range(1, count), sessions - 1):
+            bounds = (0, *cuts, count)
+            longest = max(sum(minutes[a:b]) for a, b in itertools.pairwise(bounds))
+            if best is None or longest < best[0]:
+                best = (longest, bounds)
+        if best[0] <= fmt.capacity or sessions == count:
+            return [plans[a:b] for a, b in itertools.pairwise(best[1])]
+    return []
 
 
 def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple[str, int, int], ...]
@@ -349,17 +406,16 @@ def _row(*cells) -> str:
     return "| " + " | ".join(map(str, cells)) + " |"
 
 
-def _timetable_markdown(items: list, breaks: tuple, capacity: int, unit: str, prefix: str = ""
-                        ) -> list[str]:
+def _timetable_markdown(items: list, breaks: tuple, fmt: Format, prefix: str = "") -> list[str]:
     rows = timetable(items, breaks)
     teaching = sum(minutes for _, plan, _, minutes in rows if plan)
     pauses = sum(minutes for _, plan, _, minutes in rows if plan is None)
-    spare = capacity - teaching
+    spare = fmt.capacity - teaching
     fit = f"{_duration(spare)} to spare" if spare >= 0 else f"{_duration(-spare)} too long"
     end = rows[-1][0] + rows[-1][3]
     lines = [
-        f"{prefix}{_duration(teaching)} of teaching including exercises (a {unit} holds about "
-        f"{_duration(capacity)}: {fit}), {_clock(rows[0][0])}-{_clock(end)}"
+        f"{prefix}{_duration(teaching)} of teaching including exercises (a {fmt.unit} holds "
+        f"about {_duration(fmt.capacity)}: {fit}), {_clock(rows[0][0])}-{_clock(end)}"
         + (f" including {pauses} min of breaks." if pauses else " without a break."),
         "",
         "| Time | Notebook | What | Min |",
@@ -374,12 +430,40 @@ def _timetable_markdown(items: list, breaks: tuple, capacity: int, unit: str, pr
     return lines
 
 
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _sessions_markdown(part: str, plans: list[NotebookPlan], fmt: Format) -> list[str]:
+    """The heading and timetables of ``plans`` taught in ``fmt``'s sessions."""
+    sessions = split_sessions(plans, fmt)
+    count = _COUNTS[len(sessions) - 1] if len(sessions) <= len(_COUNTS) else str(len(sessions))
+    unit = fmt.unit + ("s" if len(sessions) > 1 else "")
+    what = "the core" if fmt.core else "every section"
+    lines = [f"### {part}, {count} {unit}: {what} of {_span(plans)}", ""]
+    if not fmt.core:
+        lines += ["Core exercises in class; the optional ones are homework.", ""]
+    for number, session in enumerate(sessions, start=1):
+        items = path_items(session, fmt.core)
+        if fmt.core:
+            breaks = DAY_BREAKS
+        else:
+            breaks = ((*HALF_DAY_BREAK, sum(minutes for _, _, minutes in items) // 2),)
+        prefix = f"{fmt.unit.capitalize()} {number}, {_span(session)}: "
+        if len(sessions) == 1:
+            prefix = ""
+        lines += [*_timetable_markdown(items, breaks, fmt, prefix), ""]
+    return lines
+
+
 def schedule_markdown(paths: list[str | os.PathLike]) -> str:
     """The instructor's schedule for the notebooks at ``paths``, in Markdown: the minutes per
-    notebook and their optional parts; a one-day path (core sections and exercises, from
-    09:00 with three breaks); two half days (every section and the core exercises, cut
-    between notebooks into halves of about equal length, each with one break)."""
+    notebook and their optional parts; then, for each part of the course (the foundations,
+    notebooks 01-06, and the advanced notebooks after them), the fewest days of its core
+    (core sections and exercises, from 09:00 with three breaks) and the fewest half days of
+    every section with the core exercises (each with one break), cut between notebooks so
+    that the longest session is as short as it can be."""
     plans = read_plans(paths)
+    parts = split_parts(plans)
     keys = ("teaching", "core_teaching", "exercises", "core_exercises")
     lines = [
         "### Minutes per notebook",
@@ -406,38 +490,28 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
         lines.append("- every other section and exercise is core")
     else:
         lines.append("No section or exercise is marked optional: everything is core.")
-
-    lines += ["", f"### One day: the core of {_span(plans)}", ""]
-    lines += _timetable_markdown(path_items(plans, core=True), DAY_BREAKS, DAY_MINUTES, "day")
-
-    lines += ["", f"### Two half days: every section of {_span(plans)}", "",
-              "Core exercises in class; the optional ones are homework.", ""]
-    if len(plans) < 2:
-        lines.append("Two half days need at least two notebooks.")
-        return "\n".join(lines)
-    cut = split_in_two(plans)
-    for day, half in enumerate((plans[:cut], plans[cut:]), start=1):
-        items = path_items(half, core=False)
-        breaks = ((*HALF_DAY_BREAK, sum(minutes for _, _, minutes in items) // 2),)
-        prefix = f"Half day {day}, {_span(half)}: "
-        lines += [*_timetable_markdown(items, breaks, HALF_DAY_MINUTES, "half day", prefix), ""]
+    lines.append("")
+    for part, part_plans in parts:
+        for fmt in FORMATS:
+            lines += _sessions_markdown(part, part_plans, fmt)
     return "\n".join(lines[:-1])
 
 
-def update_readme(readme: str | os.PathLike, paths: list[str | os.PathLike]) -> bool:
-    """Write the schedule of ``paths`` between the markers in ``readme``; True if it changed."""
-    text = Path(readme).read_text(encoding="utf-8")
+def update_schedule(document: str | os.PathLike, paths: list[str | os.PathLike]) -> bool:
+    """Write the schedule of ``paths`` between the markers in ``document`` (the instructor
+    guide); True if it changed."""
+    text = Path(document).read_text(encoding="utf-8")
     starts, ends = text.count(SCHEDULE_START), text.count(SCHEDULE_END)
     if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
         raise ValueError(
-            f"{readme}: needs exactly one '{SCHEDULE_START}' line followed by one "
+            f"{document}: needs exactly one '{SCHEDULE_START}' line followed by one "
             f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes"
         )
     head, rest = text.split(SCHEDULE_START)
     tail = rest.split(SCHEDULE_END)[1]
     new = f"{head}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{tail}"
     if new != text:
-        _write(readme, new)
+        _write(document, new)
     return new != text
 
 
@@ -475,18 +549,19 @@ def main(argv: list[str] | None = None) -> int:
         "two-half-day path")
     schedule.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule.add_argument(
-        "--update-readme", metavar="README", help=f"write the schedule between the "
-        f"'{SCHEDULE_START}' and '{SCHEDULE_END}' lines of this file instead of printing it")
+        "--update", metavar="FILE", help=f"write the schedule between the "
+        f"'{SCHEDULE_START}' and '{SCHEDULE_END}' lines of this file (INSTRUCTORS.md) "
+        f"instead of printing it")
     args = parser.parse_args(argv)
     try:
         if args.command == "execute":
             return _execute_all(args.notebooks)
-        if args.update_readme is None:
+        if args.update is None:
             print(schedule_markdown(args.notebooks))
-        elif update_readme(args.update_readme, args.notebooks):
-            print(f"updated the schedule in {args.update_readme}")
+        elif update_schedule(args.update, args.notebooks):
+            print(f"updated the schedule in {args.update}")
         else:
-            print(f"the schedule in {args.update_readme} is up to date")
+            print(f"the schedule in {args.update} is up to date")
     except (ValueError, OSError) as exc:  # header errors, missing files
         print(f"error: {exc}", file=sys.stderr)
         return 1

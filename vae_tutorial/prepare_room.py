@@ -1,0 +1,193 @@
+"""Prepare a classroom with no reliable network: download MNIST once and pre-train every
+cached model, so the room needs neither the network nor the waiting.
+
+Command line (``make prepare-room`` runs the first form)::
+
+    python -m vae_tutorial.prepare_room                          # the default cache folder
+    python -m vae_tutorial.prepare_room --cache-dir /srv/vae-cache
+    python -m vae_tutorial.prepare_room --offline                # a room that will run offline
+
+It (1) downloads the full MNIST into the cache folder and checks it (``load_mnist(
+source="keras")``; without a network this fails at once, with the reason), unless
+``--offline`` (or ``VAE_TUTORIAL_OFFLINE=1``) says the room will use the offline subset;
+(2) executes every notebook once, top to bottom in a fresh kernel, on a throwaway copy of
+the notebooks' folder (the committed notebooks and their outputs are never touched), with
+``VAE_TUTORIAL_CACHE_DIR`` set to the cache folder and ``VAE_TUTORIAL_OFFLINE`` as the room
+will have it, so every ``train_or_load_vae`` call trains and caches its model (or finds it
+cached); (3) lists what the cache holds, for copying to the learners' machines (see
+INSTRUCTORS.md). A model's cache key includes the data, the model and the Keras version:
+prepare with the same data mode and the same environment the learners will use.
+
+Imports no TensorFlow itself (the download step does, through ``load_mnist``).
+Introduced for the instructor guide (INSTRUCTORS.md); not used by the notebooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import data
+
+CELL_TIMEOUT = 1800  # seconds per cell: a slow laptop training on the full MNIST
+MODELS = "models"  # train_or_load_vae's folder inside the cache folder (training.py)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One file of the cache: its path relative to the cache folder, size and description."""
+
+    path: str
+    bytes: int
+    description: str
+
+
+def cache_entries(folder: str | os.PathLike) -> list[CacheEntry]:
+    """What the cache folder holds: ``mnist.npz`` (checked against its SHA-256) and each
+    trained model (``models/<name>-<key>.keras`` with what its ``.json`` says: the data it
+    was trained on, epochs), sorted by path. Other files are listed as they are; files of a
+    download in progress (hidden folders) are left out."""
+    folder = Path(folder)
+    entries = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        description = ""
+        if relative == Path(data.CACHE_FILENAME):
+            ok = data.file_sha256(path) == data.MNIST_SHA256
+            description = ("full MNIST, checksum OK" if ok else
+                           "full MNIST, CHECKSUM MISMATCH (delete it; it will be downloaded "
+                           "again)")
+        elif relative.parent == Path(MODELS) and path.suffix == ".json":
+            continue  # described with its model
+        elif relative.parent == Path(MODELS) and path.suffix == ".keras":
+            description = _model_description(path.with_suffix(".json"))
+        entries.append(CacheEntry(str(relative), path.stat().st_size, description))
+    return entries
+
+
+def _model_description(meta_path: Path) -> str:
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        described = meta["description"]
+        source = described["data"]["source"]
+        train = described["data"]["train_shape"][0]
+        epochs = described["training"]["epochs"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return f"no readable {meta_path.name}: the notebook will retrain this model"
+    return f"trained on {source} data ({train} images), {epochs} epochs"
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.1f} MiB" if count >= 2**20 else f"{count / 2**10:.0f} KiB"
+
+
+def report(folder: str | os.PathLike) -> str:
+    """A table of :func:`cache_entries` with the folder and its total size."""
+    entries = cache_entries(folder)
+    lines = [f"cache folder {folder}: {len(entries)} file(s), "
+             f"{_size(sum(entry.bytes for entry in entries))}"]
+    width = max([len(entry.path) for entry in entries], default=0)
+    for entry in entries:
+        lines.append(f"  {entry.path:<{width}}  {_size(entry.bytes):>9}  {entry.description}")
+    return "\n".join(lines)
+
+
+def execute_copy(path: Path, workdir: Path, env: dict[str, str]) -> float:
+    """Execute the notebook at ``path`` in memory in a fresh kernel whose cwd is ``workdir``
+    and whose environment is ``env``; nothing is written back. Return the wall time."""
+    from nbclient import NotebookClient  # only needed here
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
+                            resources={"metadata": {"path": str(workdir)}})
+    start = time.perf_counter()
+    client.execute(env=env)
+    return time.perf_counter() - start
+
+
+def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
+    """Steps (1)-(3) of the module docstring; the exit status (0: every notebook ran)."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    if offline:
+        print("offline room: no download; notebooks run on the offline subset "
+              f"({data.OFFLINE_ENV}=1), and so must the learners")
+    else:
+        print(f"downloading the full MNIST into {cache_dir} (once) ...", flush=True)
+        loaded = data.load_mnist(source="keras", cache_dir=cache_dir)
+        print(f"full MNIST ready: {len(loaded.x_train)} training and {len(loaded.x_test)} "
+              "test images")
+    env = {**os.environ, data.CACHE_ENV: str(cache_dir), data.OFFLINE_ENV: "1" if offline
+           else "0"}
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="vae-prepare-room-") as tmp:
+        for path in notebooks:
+            # A throwaway copy of the notebook's folder: files a notebook writes land there.
+            workdir = Path(tmp) / path.parent.name
+            if not workdir.exists():
+                shutil.copytree(path.parent, workdir)
+            before = {entry.path for entry in cache_entries(cache_dir)}
+            print(f"{path.name}: running ...", flush=True)
+            try:
+                seconds = execute_copy(path, workdir, env)
+            except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+                print(f"{path.name}: FAILED; its models may be missing from the cache\n{exc}",
+                      file=sys.stderr)
+                failed.append(path.name)
+                continue
+            new = sorted({entry.path for entry in cache_entries(cache_dir)} - before)
+            print(f"{path.name}: ran in {seconds:.0f} s; new in the cache: "
+                  f"{', '.join(new) if new else 'nothing'}", flush=True)
+    print(report(cache_dir))
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print(f"Copy this folder to each learner's machine (or a shared folder they can write "
+          f"to) and set {data.CACHE_ENV} to where it is"
+          + (f", and {data.OFFLINE_ENV}=1." if offline else
+             " (or copy it to their default cache folder); see INSTRUCTORS.md."))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring); returns the exit status."""
+    root = Path(__file__).resolve().parents[1]
+    parser = argparse.ArgumentParser(
+        prog="python -m vae_tutorial.prepare_room",
+        description="Download MNIST once and pre-train every cached model of every notebook, "
+        "for a room without a reliable network.")
+    parser.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK",
+                        help="notebooks to run (default: notebooks/*.ipynb)")
+    parser.add_argument("--cache-dir", type=Path, help=f"the cache folder to fill (default: "
+                        f"${data.CACHE_ENV}, else the user cache folder)")
+    parser.add_argument("--offline", action="store_true", help="prepare for a room that uses "
+                        f"the offline subset ({data.OFFLINE_ENV}=1); also implied by that "
+                        "variable")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted((root / "notebooks").glob("*.ipynb"))
+    try:
+        offline = args.offline or data._offline_forced()
+        missing = [str(path) for path in notebooks if not path.is_file()]
+        if not notebooks or missing:
+            raise FileNotFoundError(f"no such notebook: {', '.join(missing) or 'none given'}")
+        return prepare([path.resolve() for path in notebooks], data.cache_dir(args.cache_dir),
+                       offline)
+    except (data.DataError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
