@@ -5,11 +5,13 @@ runtime, config and data folders) serves a temporary copy of notebooks/, so the 
 outputs are never touched. For each notebook the test opens it, clears every output, runs
 "Run All Cells" from the command palette, waits until every code cell has run in order in
 the fresh kernel, and checks that no cell shows a traceback or an error. Then it moves a
-slider of the notebook's explorer with the keyboard, as a learner can, and checks that the
-kernel redrew what the explorer shows: the KL label (03: the new value, to four decimals)
-and the plot (03), the decoded image (06). Unit tests (tests/test_widgets.py) check the
-explorers from Python; only a browser shows the widget front end, the comm round trip and
-the notebook as a whole working together.
+slider of the notebook's explorer as a learner does (03: the right-arrow key on the focused
+handle; 06: a mouse drag) and checks that the kernel redrew what the explorer shows: the KL
+label (03: the new value, to four decimals) and the plot, the decoded digit (06); and that
+no error appeared, in a cell or in the notebook's Log Console (where an exception in a
+slider's callback goes). Unit tests (tests/test_widgets.py) check the explorers from
+Python; only a browser shows the widget front end, the comm round trip and the notebook as
+a whole working together.
 
 The kernel uses the offline data (VAE_TUTORIAL_OFFLINE=1) and the model cache named by
 VAE_TUTORIAL_CACHE_DIR (`make test` sets it to .test-cache, which nbval has filled by the
@@ -281,9 +283,19 @@ def move_slider(cell, index: int, key: str = "ArrowRight") -> None:
     handle.press(key)
 
 
+def wait_for_texts(page, locator, expected: list[str]) -> None:
+    """Wait until the elements of ``locator`` read ``expected`` (widget views render late)."""
+    deadline = time.monotonic() + WIDGET_TIMEOUT
+    while (texts := [text.strip() for text in locator.all_inner_texts()]) != expected:
+        if time.monotonic() > deadline:
+            pytest.fail(f"expected {expected}, the page shows {texts} after {WIDGET_TIMEOUT} s")
+        page.wait_for_timeout(200)
+
+
 def png_of(cell) -> bytes:
     """The PNG the explorer's Output widget shows (its one <img>)."""
     images = cell.locator(".jp-OutputArea-output img")
+    images.first.wait_for(timeout=WIDGET_TIMEOUT * 1000)
     assert images.count() == 1, f"expected one image in the explorer, found {images.count()}"
     src = images.first.get_attribute("src")
     prefix = "data:image/png;base64,"
@@ -336,7 +348,7 @@ def test_kl_explorer_redraws_when_a_slider_moves(chromium, lab, artifacts):
     cell = explorer_cell(page, KL_NOTEBOOK, "KLExplorer(")
     readouts = cell.locator(".jp-OutputArea-output .widget-readout")
     label = cell.locator(".jp-OutputArea-output .widget-html-content")
-    assert readouts.all_inner_texts() == ["1.00", "0.50"]
+    wait_for_texts(page, readouts, ["1.00", "0.50"])
     before_label, before_png = label.inner_text(), png_of(cell)
     assert f"KL(q ‖ p) = {kl_closed_form(1.0, 0.5):.4f} nats" in before_label
 
@@ -344,7 +356,7 @@ def test_kl_explorer_redraws_when_a_slider_moves(chromium, lab, artifacts):
     expected = f"KL(q ‖ p) = {kl_closed_form(1.05, 0.5):.4f} nats"
     page.wait_for_function("([el, text]) => el.textContent.includes(text)",
                            arg=[label.element_handle(), expected], timeout=WIDGET_TIMEOUT * 1000)
-    assert readouts.all_inner_texts() == ["1.05", "0.50"]
+    wait_for_texts(page, readouts, ["1.05", "0.50"])
     assert label.inner_text() != before_label
     wait_for_new_image(page, cell, before_png)
     finish(page, lab, KL_NOTEBOOK, artifacts)
@@ -374,7 +386,7 @@ def test_latent_explorer_decodes_where_the_slider_points(chromium, lab, artifact
     cell = explorer_cell(page, LATENT_NOTEBOOK, "LatentExplorer(")
     readouts = cell.locator(".jp-OutputArea-output .widget-readout")
     # The notebook's last use of the explorer puts it back at the centre of the prior.
-    assert readouts.all_inner_texts() == ["0.00", "0.00"]
+    wait_for_texts(page, readouts, ["0.00", "0.00"])
     before = png_of(cell)
 
     # Drag z1 to three quarters of its track, (-3, 3): about 1.5. The slider sends its value
