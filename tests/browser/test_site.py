@@ -31,19 +31,9 @@ import pytest
 from vae_tutorial import links
 from vae_tutorial.colab import problems as colab_problems
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
-CHROMIUM = os.environ.get("VAE_TUTORIAL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-
-
-def unavailable(why: str):
-    """Fail in CI (a browser test that silently skips proves nothing), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{why} (in CI this test must run: install what it needs in .ci/run)")
-    pytest.skip(why)
 
 
 def build_site(out: Path, root: Path = ROOT, work: Path | None = None):
@@ -53,7 +43,7 @@ def build_site(out: Path, root: Path = ROOT, work: Path | None = None):
         capture_output=True, text=True, timeout=600, check=False)
 
 
-def require_site_tools() -> None:
+def require_site_tools(unavailable) -> None:
     for module in ("sphinx", "myst_nb", "sphinx_book_theme"):
         try:
             __import__(module)
@@ -62,8 +52,8 @@ def require_site_tools() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    require_site_tools()
+def site(tmp_path_factory, browser_unavailable) -> Path:
+    require_site_tools(browser_unavailable)
     out = tmp_path_factory.mktemp("site") / "html"
     start = time.perf_counter()
     result = build_site(out)
@@ -73,20 +63,8 @@ def site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed: pip install -e '.[site]'")
-    if not Path(CHROMIUM).exists():
-        unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as error:  # noqa: BLE001 - any launch failure means no browser
-            unavailable(f"Chromium at {CHROMIUM} did not start: {error}")
-        yield browser
-        browser.close()
+def browser(chromium):
+    return chromium  # the session's one headless Chromium (tests/browser/conftest.py)
 
 
 def open_page(browser, path: Path):
@@ -323,8 +301,8 @@ def test_staging_links_pages_and_repository_files(tmp_path):
     assert (src / "GUIDE.md").read_text() == "# Guide\n\nBack to [the course](index.md).\n"
 
 
-def test_broken_link_fails_the_build(tmp_path):
-    require_site_tools()
+def test_broken_link_fails_the_build(tmp_path, browser_unavailable):
+    require_site_tools(browser_unavailable)
     root = tmp_path / "course"
     small_course(root, " and [the next one](02_missing.ipynb)")
     (root / "README.md").write_text("# A course\n\nSee [notation](notebooks/NOTATION.md).\n")
