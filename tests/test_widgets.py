@@ -406,3 +406,13 @@ def test_latent_explorer_exported_lazily_from_the_package():
     import vae_tutorial
 
     assert vae_tutorial.LatentExplorer is LatentExplorer
+
+
+def test_an_explorer_displays_as_its_widget(monkeypatch):
+    from vae_tutorial import KLExplorer
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    explorer = KLExplorer()
+    explorer._ipython_display_()
+    assert shown == [explorer.widget]

@@ -58,9 +58,12 @@ class _Explorer:
             "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
                      "text/plain": text}},)
 
-    def _repr_mimebundle_(self, **kwargs):
-        """Show the widget when the explorer itself is a cell's last expression."""
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self):
+        """Show the widget when the explorer itself is a cell's last expression (through
+        IPython's display, which both ipywidgets 8 and Colab's ipywidgets 7 support)."""
+        from IPython.display import display
+
+        display(self.widget)
 
 
 class KLExplorer(_Explorer):
