@@ -217,8 +217,8 @@ class VAE(keras.Model):
         ``reconstruction``: (B,) nats; ``z_mean``, ``z_log_var``: (B, K). Without free bits
         it is the batch mean of reconstruction + beta x KL (beta = 1: the negative ELBO).
         With free bits it is mean(reconstruction) + beta x sum_k max(free_bits, KL_k), where
-        KL_k is dimension k's KL averaged over the batch: a dimension pays no KL until it
-        carries more than ``free_bits`` nats (Kingma et al. 2016), so the encoder can use it
+        KL_k is dimension k's KL averaged over the batch: a dimension costs the constant
+        ``free_bits`` until its KL exceeds it (Kingma et al. 2016), so the encoder can use it
         for free up to there.
         """
         if self.free_bits == 0:  # the negative ELBO of notebook 05, weighted: same operations
