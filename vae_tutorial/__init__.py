@@ -15,7 +15,8 @@ Public API (module, introduced in notebook):
   ``kl_univariate_gaussians``, ``bernoulli_log_likelihood``, ``elbo``, ``Sampling``
   (probability, 02-04): the probability toolkit.
 - ``VAE``, ``build_vae``, ``build_encoder``, ``build_decoder``, ``load_vae`` (vae, 05).
-- ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
+- ``train_or_load_vae`` (training, 05): train once, reuse the cached model later;
+  ``KLWarmup`` (training, 07): the KL warm-up callback.
 - ``train_judge``, ``judge_confidence``, ``JudgeScores`` (judge, 02; packaged in 05): the
   digit classifier that scores how digit-like generated images look.
 - ``kl_per_dimension``, ``active_units`` (diagnostics, 07): which latent dimensions are used.
@@ -56,6 +57,7 @@ _EXPORTS = {
     "build_decoder": "vae",
     "load_vae": "vae",
     "train_or_load_vae": "training",
+    "KLWarmup": "training",
     "train_judge": "judge",
     "judge_confidence": "judge",
     "JudgeScores": "judge",
