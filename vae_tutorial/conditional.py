@@ -41,20 +41,23 @@ PAIR_HINT = ("a ConditionalVAE takes images together with their integer labels, 
 
 def build_conditional_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
                           num_classes: int = NUM_CLASSES, binarization: str = "dynamic",
-                          seed: int | None = None) -> ConditionalVAE:
+                          seed: int | None = None, **loss_options) -> ConditionalVAE:
     """A dense conditional VAE: (784 + C) -> hidden_units -> latent_dim; (latent_dim + C) -> 784.
 
     Notebook 05's MLP VAE with the one-hot label (C = ``num_classes`` numbers) joined to the
     encoder's image and to the decoder's code. Returns an uncompiled :class:`ConditionalVAE`;
     compile it with an optimizer only. ``seed`` fixes everything the model draws (initial
     weights, sampling of z, dynamic binarization, ``fit``'s shuffling), as in
-    :func:`~vae_tutorial.vae.build_vae`. Introduced in notebook 08.
+    :func:`~vae_tutorial.vae.build_vae`. ``loss_options`` go to the model class as they are:
+    the training objective's settings of notebook 07 (``beta``, ``free_bits``). Introduced
+    in notebook 08.
     """
     latent_dim, hidden_units, seed = _checked(latent_dim, hidden_units, seed)
     num_classes = check_int(num_classes, "num_classes", minimum=2)
     return ConditionalVAE(_encoder(latent_dim, hidden_units, num_classes, seed),
                           _decoder(latent_dim, hidden_units[::-1], num_classes, seed),
-                          binarization=binarization, seed=seed, name="conditional_vae")
+                          binarization=binarization, seed=seed, name="conditional_vae",
+                          **loss_options)
 
 
 def _encoder(latent_dim, hidden_units, num_classes, seed):
@@ -108,12 +111,21 @@ class ConditionalVAE(VAE):
 
         As :meth:`VAE.negative_elbo_terms`, with q(z | x, y) and p(x | z, y).
         """
+        reconstruction, z_mean, z_log_var = self._forward(data, training)
+        return reconstruction, kl_to_standard_normal(z_mean, z_log_var)
+
+    def _forward(self, data, training):
+        """Per-image reconstruction term (N,) and (z_mean, z_log_var) of q(z | x, y), (N, K).
+
+        The one place the label enters: every loss the VAE builds from these terms (the
+        training objective, the metrics) works unchanged for the conditional model.
+        """
         x, one_hot = self._pair(data, "x")
         x_bin = self.binarize(x)
         z_mean, z_log_var = self.encoder([x_bin, one_hot], training=training)
         z = self.sampling([z_mean, z_log_var])
         logits = self.decoder([z, one_hot], training=training)
-        return -bernoulli_log_likelihood(x_bin, logits), kl_to_standard_normal(z_mean, z_log_var)
+        return -bernoulli_log_likelihood(x_bin, logits), z_mean, z_log_var
 
     def call(self, data, training=False):
         x, one_hot = self._pair(data, "x")

@@ -57,20 +57,22 @@ def build_conv_decoder(latent_dim: int = 20, filters: Sequence[int] = (16, 32), 
 
 
 def build_conv_vae(latent_dim: int = 20, filters: Sequence[int] = (16, 32), *,
-                   binarization: str = "dynamic", seed: int | None = None) -> VAE:
+                   binarization: str = "dynamic", seed: int | None = None,
+                   **loss_options) -> VAE:
     """A convolutional VAE in one call: the package's :class:`~vae_tutorial.vae.VAE` with
     :func:`build_conv_encoder` and its mirror image :func:`build_conv_decoder`.
 
     Input and output as for :func:`~vae_tutorial.vae.build_vae`: images (N, 784) or
     (N, 28, 28) in [0, 1]; the loss is the negative ELBO in nats per image; compile with an
-    optimizer only. ``build_conv_vae()`` has about 105,000 weights for ``latent_dim=20``
-    (``count_params()``). ``seed`` fixes everything the model draws (the initial weights,
-    the sampling of z, the dynamic binarization and ``fit``'s shuffling), as in
-    ``build_vae``. Introduced in notebook 08.
+    optimizer only. ``build_conv_vae()``'s encoder and decoder have 105,257 weights.
+    ``seed`` fixes everything the model draws (the initial weights, the sampling of z, the
+    dynamic binarization and ``fit``'s shuffling), as in ``build_vae``. ``loss_options`` go
+    to :class:`~vae_tutorial.vae.VAE` as they are: the training objective's settings of
+    notebook 07 (``beta``, ``free_bits``). Introduced in notebook 08.
     """
     latent_dim, filters, seed = _checked(latent_dim, filters, seed)
     return VAE(_encoder(latent_dim, filters, seed), _decoder(latent_dim, filters, seed),
-               binarization=binarization, seed=seed, name="conv_vae")
+               binarization=binarization, seed=seed, name="conv_vae", **loss_options)
 
 
 def _checked(latent_dim, filters, seed):
