@@ -129,6 +129,9 @@ def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
         "keras": keras.__version__,
         "training_version": TRAINING_VERSION,
     }
+    if getattr(model, "needs_labels", False):  # notebook 08: the labels shape such a model too
+        description["data"]["labels_sha256"] = _fingerprint(np.concatenate([data.y_train,
+                                                                            data.y_test]))
     text = json.dumps(description, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16], json.loads(text)
 
@@ -187,8 +190,12 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
         model, history = cached
     else:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
-        history = model.fit(data.x_train, epochs=epochs, batch_size=batch_size,
-                            validation_data=data.x_test, callbacks=list(callbacks or []),
+        # Notebook 08: a model that needs labels (a ConditionalVAE) trains on (images, labels).
+        labelled = getattr(model, "needs_labels", False)
+        train = (data.x_train, data.y_train) if labelled else data.x_train
+        test = (data.x_test, data.y_test) if labelled else data.x_test
+        history = model.fit(train, epochs=epochs, batch_size=batch_size,
+                            validation_data=test, callbacks=list(callbacks or []),
                             verbose=0).history
         history = {k: [float(v) for v in values] for k, values in history.items()}
     # Both paths return (and the cache stores) the weights with a fresh optimizer: the
