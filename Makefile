@@ -17,14 +17,15 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test,browser]"
+	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 
-# The course website's tools (Sphinx, MyST-NB, the theme, MathJax, playwright for its test),
-# added to the same environment; reinstalled whenever the environment is.
+# The course website's tools (Sphinx, MyST-NB, the theme, MathJax) and Playwright for the
+# real-browser tests, added to the same environment only for `make site` and `make test`
+# (`make lab` does not need them); reinstalled whenever the environment is.
 SITE_STAMP := $(VENV)/.installed-site
 $(SITE_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -e ".[site]"
+	$(BIN)/python -m pip install -e ".[site,browser]"
 	touch $(SITE_STAMP)
 
 lab: $(STAMP)

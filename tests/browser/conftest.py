@@ -30,7 +30,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 INSTALL_HINT = ("install Debian's Chromium (apt-get install chromium) and the test extra "
-                "(pip install -e '.[test,browser]'), or point VAE_TUTORIAL_CHROMIUM at a "
+                "(pip install -e '.[test,site,browser]'), or point VAE_TUTORIAL_CHROMIUM at a "
                 "Chromium binary")
 
 
