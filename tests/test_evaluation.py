@@ -248,3 +248,47 @@ def test_judge_features_are_the_hidden_layer():
         judge_features("judge", images)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         judge_features(judge, images * 255)
+
+
+class _Conditional:
+    """A stand-in for notebook 08's ConditionalVAE: two-input encoder and decoder."""
+
+    needs_labels = True
+    num_classes = 10
+
+    def __init__(self):
+        import keras
+
+        image, label = keras.Input(shape=(784,)), keras.Input(shape=(10,))
+        joined = keras.layers.Concatenate()([image, label])
+        heads = [keras.layers.Dense(2, kernel_initializer="zeros",
+                                    bias_initializer="zeros")(joined) for _ in range(2)]
+        self.encoder = keras.Model([image, label], heads)
+        z, label_in = keras.Input(shape=(2,)), keras.Input(shape=(10,))
+        logits = keras.layers.Dense(784, use_bias=False, kernel_initializer=keras.initializers
+                                    .RandomNormal(seed=0))(label_in)  # ignores z
+        self.decoder = keras.Model([z, label_in], logits)
+
+
+def test_conditional_models_take_labels_and_give_log_p_x_given_y():
+    model = _Conditional()
+    x = binarize_images(np.full((3, 784), 0.5, np.float32), seed=0)
+    labels = np.array([0, 3, 9])
+    # q = N(0, I) = prior and p(x | z, y) independent of z: L_S = log p(x | y) exactly.
+    logits = np.asarray(model.decoder([np.zeros((3, 2), np.float32),
+                                       np.eye(10, dtype=np.float32)[labels]]))
+    log_px_given_y = np.sum(x * logits - np.logaddexp(0.0, logits), axis=-1)
+    assert np.allclose(importance_weighted_bound(model, x, 20, labels=labels), log_px_given_y,
+                       atol=1e-3)
+    assert np.allclose(elbo_per_image(model, x, 2, labels=labels), log_px_given_y, atol=1e-3)
+    with pytest.raises(ValueError, match="conditional"):
+        importance_weighted_bound(model, x, 2)
+    with pytest.raises(ValueError, match="0 to 9"):
+        importance_weighted_bound(model, x, 2, labels=np.array([0, 3, 10]))
+    with pytest.raises(ValueError, match="one label per point"):
+        importance_weighted_bound(model, x, 2, labels=np.array([0, 3]))
+
+
+def test_labels_are_refused_for_an_unconditional_model(small_vae, binary_images):
+    with pytest.raises(ValueError, match="not conditional"):
+        importance_weighted_bound(small_vae, binary_images, 2, labels=np.zeros(6, int))

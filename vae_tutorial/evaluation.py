@@ -27,7 +27,15 @@ import math
 
 import numpy as np
 
-from .checks import IMAGE_PIXELS, as_array, check_choice, check_images, check_int, check_matrix
+from .checks import (
+    IMAGE_PIXELS,
+    as_array,
+    check_choice,
+    check_images,
+    check_int,
+    check_labels,
+    check_matrix,
+)
 
 DEFAULT_CHUNK = 8192  # codes per decoder call: 8192 x 784 float32 logits = 26 MB
 BINARIZATIONS = ("dynamic", "static")
@@ -101,12 +109,31 @@ def _check_model(model) -> None:
                         f"got a {type(model).__name__}.")
 
 
-def _posterior(model, x, q):
+def _one_hot(model, labels, n_images: int):
+    """The labels as one-hot float32 (N, C) for a conditional model, else None (checked)."""
+    conditional = bool(getattr(model, "needs_labels", False))
+    if labels is None:
+        if conditional:
+            raise ValueError("this model is conditional (it models p(x | y)): pass labels=, the "
+                             "digit of each image, shape (N,).")
+        return None
+    if not conditional:
+        raise ValueError("labels were given, but this model is not conditional: drop labels=.")
+    labels = check_labels(labels, "labels", length=n_images)
+    classes = int(model.num_classes)
+    if labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(f"labels must be integers 0 to {classes - 1}; got values from "
+                         f"{labels.min()} to {labels.max()}.")
+    return np.eye(classes, dtype=np.float32)[labels]
+
+
+def _posterior(model, x, q, one_hot=None):
     """(z_mean, z_log_var) float64 (N, K): the encoder's, or ``q`` checked against x."""
     import keras  # here, so that importing this module does not start TensorFlow
 
     if q is None:
-        z_mean, z_log_var = model.encoder(x, training=False)
+        inputs = x if one_hot is None else [x, one_hot]
+        z_mean, z_log_var = model.encoder(inputs, training=False)
         return (keras.ops.convert_to_numpy(z_mean).astype(np.float64),
                 keras.ops.convert_to_numpy(z_log_var).astype(np.float64))
     if not (isinstance(q, (tuple, list)) and len(q) == 2):
@@ -120,11 +147,13 @@ def _posterior(model, x, q):
     return z_mean, z_log_var
 
 
-def _decoded_log_likelihood(model, x_rows, z_rows) -> np.ndarray:
-    """log p(x | z) (R,) float64 for matching rows of binary images and codes."""
+def _decoded_log_likelihood(model, x_rows, z_rows, one_hot_rows=None) -> np.ndarray:
+    """log p(x | z) (R,) float64 for matching rows of binary images and codes (and labels)."""
     import keras
 
-    logits = model.decoder(z_rows.astype(np.float32), training=False)
+    z_rows = z_rows.astype(np.float32)
+    inputs = z_rows if one_hot_rows is None else [z_rows, one_hot_rows]
+    logits = model.decoder(inputs, training=False)
     x_rows = keras.ops.convert_to_tensor(x_rows)
     per_row = -keras.ops.sum(keras.ops.softplus(logits) - x_rows * logits, axis=-1)
     return keras.ops.convert_to_numpy(per_row).astype(np.float64)
@@ -142,7 +171,7 @@ def _chunks(n_images: int, n_samples: int, chunk_size: int):
             yield i, min(i + per_block, n_images), 0, n_samples
 
 
-def _term_blocks(model, x, n_samples, seed, q, chunk_size):
+def _term_blocks(model, x, n_samples, seed, q, chunk_size, labels=None):
     """Yield (first image, last image, first sample, (log p(x|z), log p(z), log q(z|x))).
 
     Each term has shape (images, samples) for the block's codes, nats, float64.
@@ -152,7 +181,8 @@ def _term_blocks(model, x, n_samples, seed, q, chunk_size):
     n_samples = check_int(n_samples, "n_samples")
     seed = check_int(seed, "seed", minimum=0)
     chunk_size = check_int(chunk_size, "chunk_size")
-    z_mean, z_log_var = _posterior(model, x, q)
+    one_hot = _one_hot(model, labels, x.shape[0])
+    z_mean, z_log_var = _posterior(model, x, q, one_hot)
     latent_dim = z_mean.shape[1]
     # Per image, its own generator, drawn in order: the chunking does not change the codes.
     generators = [np.random.default_rng([seed, i]) for i in range(x.shape[0])]
@@ -162,16 +192,17 @@ def _term_blocks(model, x, n_samples, seed, q, chunk_size):
                         for i in range(first, last)])  # (images, samples, K)
         z = z_mean[first:last, None] + std[first:last, None] * eps
         x_rows = np.repeat(x[first:last], s1 - s0, axis=0)
-        log_lik = _decoded_log_likelihood(model, x_rows, z.reshape(-1, latent_dim))
+        one_hot_rows = None if one_hot is None else np.repeat(one_hot[first:last], s1 - s0, 0)
+        log_lik = _decoded_log_likelihood(model, x_rows, z.reshape(-1, latent_dim), one_hot_rows)
         log_prior = -0.5 * np.sum(LOG_2PI + z**2, axis=-1)
         log_q = -0.5 * np.sum(LOG_2PI + z_log_var[first:last, None] + eps**2, axis=-1)
         yield first, last, s0, (log_lik.reshape(last - first, s1 - s0), log_prior, log_q)
 
 
-def _log_weight_blocks(model, x, n_samples, seed, q, chunk_size):
+def _log_weight_blocks(model, x, n_samples, seed, q, chunk_size, labels):
     """Yield (first image, last image, first sample, log-weights (images, samples)) blocks."""
     for first, last, s0, (log_lik, log_prior, log_q) in _term_blocks(model, x, n_samples, seed,
-                                                                      q, chunk_size):
+                                                                      q, chunk_size, labels):
         yield first, last, s0, log_lik + log_prior - log_q
 
 
@@ -179,7 +210,7 @@ def _log_weight_blocks(model, x, n_samples, seed, q, chunk_size):
 
 
 def log_importance_weights(model, x, n_samples: int, *, seed: int = 0, q=None,
-                           chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+                           chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
     """Log importance weights log p(x, z_s) - log q(z_s | x), shape (N, n_samples), float64.
 
     ``model``: a VAE (its ``encoder`` gives q's ``z_mean``, ``z_log_var``; its ``decoder``
@@ -187,7 +218,9 @@ def log_importance_weights(model, x, n_samples: int, *, seed: int = 0, q=None,
     :func:`binarize_images`. ``n_samples``: codes z_s ~ q(z | x) per image. ``seed``: see
     the module docstring. ``q``: optional ``(z_mean, z_log_var)``, each (N, K), to use
     instead of the encoder's (a q optimized per image, notebook 09). ``chunk_size``: codes
-    per decoder call. Nats. The mean of a row estimates the ELBO; ``log_mean_exp`` of a row
+    per decoder call. ``labels``: the images' digits (N,), required for a conditional model
+    (notebook 08's ``ConditionalVAE``, whose bounds are then on log p(x | y)) and refused for
+    any other. Nats. The mean of a row estimates the ELBO; ``log_mean_exp`` of a row
     is one draw of L_S. The result holds N x n_samples numbers: for large n_samples and
     many images use :func:`importance_weighted_bound`, which keeps only one number per image.
     Introduced in notebook 09.
@@ -195,13 +228,13 @@ def log_importance_weights(model, x, n_samples: int, *, seed: int = 0, q=None,
     x_checked = _binary_images(x)
     weights = np.empty((x_checked.shape[0], check_int(n_samples, "n_samples")))
     for first, last, s0, block in _log_weight_blocks(model, x_checked, n_samples, seed, q,
-                                                     chunk_size):
+                                                     chunk_size, labels):
         weights[first:last, s0:s0 + block.shape[1]] = block
     return weights
 
 
 def importance_weighted_bound(model, x, n_samples: int, *, seed: int = 0, q=None,
-                              chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+                              chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
     """One draw of the importance-weighted bound L_S per image: shape (N,), nats, float64.
 
     ``log (1/S) sum_s p(x, z_s) / q(z_s | x)`` with S = ``n_samples`` codes z_s ~ q(z | x)
@@ -217,7 +250,7 @@ def importance_weighted_bound(model, x, n_samples: int, *, seed: int = 0, q=None
     top = np.full(n_images, -np.inf)
     total = np.zeros(n_images)  # sum of exp(log w - top)
     for first, last, _, block in _log_weight_blocks(model, x_checked, n_samples, seed, q,
-                                                    chunk_size):
+                                                    chunk_size, labels):
         rows = slice(first, last)
         new_top = np.maximum(top[rows], block.max(axis=1))
         total[rows] = (total[rows] * np.exp(top[rows] - new_top)
@@ -227,7 +260,7 @@ def importance_weighted_bound(model, x, n_samples: int, *, seed: int = 0, q=None
 
 
 def elbo_per_image(model, x, n_samples: int = 1, *, seed: int = 0, q=None,
-                   chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+                   chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
     """The ELBO of each image, shape (N,), nats, float64: E_q[log p(x | z)] - KL(q || N(0, I)).
 
     The reconstruction term is averaged over ``n_samples`` codes z_s ~ q(z | x) (the same
@@ -238,11 +271,12 @@ def elbo_per_image(model, x, n_samples: int = 1, *, seed: int = 0, q=None,
     """
     x_checked = _binary_images(x)
     _check_model(model)
-    z_mean, z_log_var = _posterior(model, x_checked, q)
+    z_mean, z_log_var = _posterior(model, x_checked, q,
+                                   _one_hot(model, labels, x_checked.shape[0]))
     kl = 0.5 * np.sum(np.expm1(z_log_var) - z_log_var + z_mean**2, axis=-1)
     log_lik = np.zeros(x_checked.shape[0])
     for first, last, _, (block, _, _) in _term_blocks(model, x_checked, n_samples, seed,
-                                                      (z_mean, z_log_var), chunk_size):
+                                                      (z_mean, z_log_var), chunk_size, labels):
         log_lik[first:last] += block.sum(axis=1)
     return log_lik / n_samples - kl
 
