@@ -37,7 +37,7 @@ from .checks import (
     check_matrix,
 )
 
-DEFAULT_CHUNK = 8192  # codes per decoder call: 8192 x 784 float32 logits = 26 MB
+DEFAULT_CHUNK = 2048  # codes per decoder call: 2048 x 784 float32 logits = 6.4 MB
 BINARIZATIONS = ("dynamic", "static")
 LOG_2PI = math.log(2.0 * math.pi)
 
