@@ -24,6 +24,7 @@ same ``seed`` gives the same codes for the same image, whatever ``chunk_size`` i
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -319,6 +320,9 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
+_FEATURE_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # judge -> features
+
+
 def judge_features(judge, images, *, batch_size: int = 2048) -> np.ndarray:
     """The judge's hidden-layer activations for ``images``: (N, F) float64 (F = 128).
 
@@ -335,7 +339,10 @@ def judge_features(judge, images, *, batch_size: int = 2048) -> np.ndarray:
                         f"got {type(judge).__name__}.")
     x = check_images(images, "images").reshape(-1, IMAGE_PIXELS)
     batch_size = check_int(batch_size, "batch_size")
-    features = keras.Model(judge.inputs[0], judge.layers[-2].output)
+    features = _FEATURE_MODELS.get(judge)
+    if features is None:  # one feature model per judge, however often it is called
+        features = keras.Model(judge.inputs[0], judge.layers[-2].output)
+        _FEATURE_MODELS[judge] = features
     return np.concatenate([keras.ops.convert_to_numpy(features(x[i:i + batch_size],
                                                                training=False))
                            for i in range(0, x.shape[0], batch_size)]).astype(np.float64)
