@@ -15,7 +15,11 @@ Public API (module, introduced in notebook):
   ``kl_univariate_gaussians``, ``bernoulli_log_likelihood``, ``elbo``, ``Sampling``
   (probability, 02-04): the probability toolkit.
 - ``VAE``, ``build_vae``, ``build_encoder``, ``build_decoder``, ``load_vae`` (vae, 05).
-- ``train_or_load_vae`` (training, 05): train once, reuse the cached model later.
+- ``build_conv_vae``, ``build_conv_encoder``, ``build_conv_decoder`` (conv, 08): the
+  convolutional VAE; ``ConditionalVAE``, ``build_conditional_vae`` (conditional, 08): a VAE
+  told each image's label, that draws the digit asked for.
+- ``train_or_load_vae`` (training, 05): train once, reuse the cached model later;
+  ``KLWarmup`` (training, 07): the KL warm-up callback.
 - ``train_judge``, ``judge_confidence``, ``JudgeScores`` (judge, 02; packaged in 05): the
   digit classifier that scores how digit-like generated images look.
 - ``kl_per_dimension``, ``active_units`` (diagnostics, 07): which latent dimensions are used.
@@ -58,7 +62,13 @@ _EXPORTS = {
     "build_encoder": "vae",
     "build_decoder": "vae",
     "load_vae": "vae",
+    "build_conv_vae": "conv",
+    "build_conv_encoder": "conv",
+    "build_conv_decoder": "conv",
+    "ConditionalVAE": "conditional",
+    "build_conditional_vae": "conditional",
     "train_or_load_vae": "training",
+    "KLWarmup": "training",
     "train_judge": "judge",
     "judge_confidence": "judge",
     "JudgeScores": "judge",

@@ -1,14 +1,18 @@
 """Train once, reuse later: a cache of trained VAEs keyed by what made them.
 
 Notebook 05 trains a VAE; later notebooks must not train the same model again. The cache
-key is a SHA-256 over the model's configuration (architecture, binarization, seed), the
-training settings (epochs, batch size, learning rate) and the data (its source and
-fingerprints of the training and test images), so any change trains a new model. Each
+key is a SHA-256 over the model's configuration (architecture, binarization, seed, beta,
+free bits), the training settings (epochs, batch size, learning rate, and each callback's
+class and configuration) and the data (its source and fingerprints of the training and
+test images), so any change trains a new model. Each
 entry is two files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
 ``<name>-<key>.json`` (the key's inputs, the model file's SHA-256, and the training
 history). Both are written atomically (``files.atomic_write``), the model first; a
 missing, corrupt or mismatched entry is reported in one line and retrained, never used.
 Introduced in notebook 05.
+
+:class:`KLWarmup` (notebook 07) is a callback for ``fit`` and ``train_or_load_vae``: it
+raises the KL weight from 0 to the model's beta over the first epochs (Bowman et al. 2016).
 """
 
 from __future__ import annotations
@@ -39,13 +43,85 @@ def _fingerprint(images: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(images, dtype=np.float32).tobytes()).hexdigest()
 
 
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up (KL annealing, Bowman et al. 2016): the KL weight rises linearly from 0.
+
+    At the start of epoch e (0, 1, 2, ...) it sets ``model.beta`` to
+    ``model.target_beta * min(1, e / epochs)``: 0 in the first epoch, the model's own beta
+    from epoch ``epochs`` on. Early on the encoder may then put information into z before
+    the KL term charges for it. It adds ``"beta"`` (the weight used in each epoch) to the
+    logs, so it appears in ``fit``'s history, and sets ``model.beta`` back to
+    ``model.target_beta`` when training ends. ``epochs``: a positive int. Per epoch, not per
+    step: a VAE runs ``STEPS_PER_EXECUTION`` steps per call, and callbacks see batches only
+    between calls. Introduced in notebook 07.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = check_int(epochs, "epochs")
+
+    def get_config(self) -> dict:
+        """What the schedule depends on (part of ``train_or_load_vae``'s cache key)."""
+        return {"epochs": self.epochs}
+
+    def weight(self, epoch: int) -> float:
+        """The fraction of the model's beta used in ``epoch`` (0-based): min(1, epoch / epochs)."""
+        return min(1.0, check_int(epoch, "epoch", minimum=0) / self.epochs)
+
+    def _set_model(self):
+        if not isinstance(self.model, VAE):
+            raise TypeError(f"KLWarmup works on a vae_tutorial VAE (it sets model.beta); got a "
+                            f"{type(self.model).__name__}.")
+
+    def on_train_begin(self, logs=None):
+        self._set_model()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.beta.assign(self.model.target_beta * self.weight(epoch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["beta"] = float(self.model.beta.numpy())
+
+    def on_train_end(self, logs=None):
+        self.model.beta.assign(self.model.target_beta)
+
+
+def _callback_configs(callbacks) -> list[dict]:
+    """Each callback's class and configuration, for the cache key; refuses what has none."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of callbacks, such as [KLWarmup(epochs=10)]; "
+                        f"got {type(callbacks).__name__}.")
+    configs = []
+    for i, callback in enumerate(callbacks):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(f"callbacks[{i}] must be a keras callback; got "
+                            f"{type(callback).__name__}.")
+        get_config = getattr(callback, "get_config", None)
+        if get_config is None:
+            raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no get_config(), so "
+                            "its settings cannot be part of the cache key. Use a callback that "
+                            "defines get_config() (such as KLWarmup), or train with model.fit.")
+        config = get_config()
+        try:
+            json.dumps(config, sort_keys=True)
+        except TypeError as exc:
+            raise TypeError(f"callbacks[{i}].get_config() must return JSON-able settings; "
+                            f"{exc}.") from None
+        kind = type(callback)
+        configs.append({"class": f"{kind.__module__}.{kind.__qualname__}", "config": config})
+    return configs
+
+
 def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
-                 learning_rate: float) -> tuple[str, dict]:
+                 learning_rate: float, callbacks=None) -> tuple[str, dict]:
     """The cache key (16 hex digits) and the JSON-able description it hashes."""
     description = {
         "model": model.get_config(),
         "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                     "optimizer": "adam"},
+                     "optimizer": "adam", "callbacks": _callback_configs(callbacks)},
         # The test images too: the history's val_ metrics are computed on them.
         "data": {"source": data.source, "train_shape": list(data.x_train.shape),
                  "train_sha256": _fingerprint(data.x_train),
@@ -53,13 +129,16 @@ def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
         "keras": keras.__version__,
         "training_version": TRAINING_VERSION,
     }
+    if getattr(model, "needs_labels", False):  # notebook 08: the labels shape such a model too
+        description["data"]["labels_sha256"] = _fingerprint(np.concatenate([data.y_train,
+                                                                            data.y_test]))
     text = json.dumps(description, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16], json.loads(text)
 
 
 def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, epochs: int,
                       batch_size: int = 128, learning_rate: float = 1e-3,
-                      cache_dir: str | os.PathLike | None = None):
+                      callbacks=None, cache_dir: str | os.PathLike | None = None):
     """Return ``(model, history)``: a cached trained VAE, or a freshly trained and cached one.
 
     Either way the model comes compiled with ``Adam(learning_rate)``, ready for
@@ -71,12 +150,15 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     ``lambda: build_vae(seed=0)``); it is called every time, to compute the key, so pass
     the function, not a model it built. ``data`` is what :func:`~vae_tutorial.data.load_mnist`
     returned: trained on ``data.x_train``, validated on ``data.x_test``. ``epochs``,
-    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key. ``cache_dir`` is the
-    cache's folder; default ``<vae_tutorial.data.cache_dir()>/models``.
+    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key. ``callbacks``: a list
+    of Keras callbacks for ``fit``, each with a ``get_config()`` (such as :class:`KLWarmup`);
+    each one's class and configuration are part of the key. ``cache_dir`` is the cache's
+    folder; default ``<vae_tutorial.data.cache_dir()>/models``.
 
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
-    twins, nats per image) to its per-epoch values, whether trained now or loaded.
-    Introduced in notebook 05.
+    twins, nats per image; and whatever the callbacks log, such as :class:`KLWarmup`'s
+    ``beta``) to its per-epoch values, whether trained now or loaded.
+    Introduced in notebook 05; ``callbacks`` added in notebook 07.
     """
     if (not isinstance(name, str) or not name or any(ch in name for ch in "/\\")
             or name.startswith(".")):
@@ -91,6 +173,7 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
     learning_rate = check_learning_rate(learning_rate)
+    _callback_configs(callbacks)  # checked before anything is built or written
     folder = Path(cache_dir) if cache_dir is not None else data_cache_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -98,7 +181,7 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     if not isinstance(model, VAE):
         raise TypeError(f"build() must return a vae_tutorial VAE; got {type(model).__name__}.")
     key, description = training_key(model, data, epochs=epochs, batch_size=batch_size,
-                                    learning_rate=learning_rate)
+                                    learning_rate=learning_rate, callbacks=callbacks)
     model_path = folder / f"{name}-{key}.keras"
     meta_path = folder / f"{name}-{key}.json"
 
@@ -107,8 +190,12 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
         model, history = cached
     else:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
-        history = model.fit(data.x_train, epochs=epochs, batch_size=batch_size,
-                            validation_data=data.x_test, verbose=0).history
+        # Notebook 08: a model that needs labels (a ConditionalVAE) trains on (images, labels).
+        labelled = getattr(model, "needs_labels", False)
+        train = (data.x_train, data.y_train) if labelled else data.x_train
+        test = (data.x_test, data.y_test) if labelled else data.x_test
+        history = model.fit(train, epochs=epochs, batch_size=batch_size, validation_data=test,
+                            callbacks=list(callbacks or []), verbose=0).history
         history = {k: [float(v) for v in values] for k, values in history.items()}
     # Both paths return (and the cache stores) the weights with a fresh optimizer: the
     # training run's Adam state is not kept, so trained and loaded models are alike.

@@ -12,6 +12,12 @@ Its loss is the negative ELBO in **nats per image**: the reconstruction term
 latent dimensions), both averaged over the batch. ``fit`` reports three metrics, each in
 nats per image: ``loss`` (the negative ELBO), ``reconstruction`` and ``kl``.
 
+Notebook 07 adds two knobs to what training minimises (:meth:`VAE.objective`), never to
+what the metrics report: ``beta`` weighs the KL term (reconstruction + beta x KL; beta = 1
+is the negative ELBO), and ``free_bits`` floors each latent dimension's batch-averaged KL
+at that many nats (Kingma et al. 2016). With the defaults (1 and 0) training computes
+exactly what notebook 05's model computes.
+
 Binarization is an explicit, named choice (``BINARIZATIONS``): ``"dynamic"`` draws each
 pixel as Bernoulli(intensity) afresh at every step, the usual protocol for MNIST VAEs;
 ``"static"`` thresholds intensities at 0.5, the same binary image every time.
@@ -36,6 +42,7 @@ from .checks import (
     check_images,
     check_int,
     check_matrix,
+    check_number,
     check_units,
 )
 from .probability import Sampling, bernoulli_log_likelihood, kl_to_standard_normal
@@ -72,7 +79,8 @@ def build_decoder(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
 
 
 def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
-              binarization: str = "dynamic", seed: int | None = None) -> VAE:
+              binarization: str = "dynamic", seed: int | None = None, beta: float = 1.0,
+              free_bits: float = 0.0) -> VAE:
     """The classic MLP VAE in one call: 784 -> hidden_units -> latent_dim, and back.
 
     ``build_vae()`` is the classic 784-400-20 MLP (as in PyTorch's VAE example) with
@@ -82,17 +90,36 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
     dynamic binarization and the order ``fit`` shuffles the images in. So the same seed
     builds and trains the same model in any fresh process, without touching global random
     state (None: all of these follow Keras' global seed, which ``setup_notebook`` sets).
-    Introduced in notebook 05.
+    ``beta`` and ``free_bits`` shape the training objective (see :class:`VAE`; notebook
+    07). Introduced in notebook 05.
     """
     latent_dim, hidden_units, seed = _checked(latent_dim, hidden_units, seed)
+    beta, free_bits = _check_beta(beta), _check_free_bits(free_bits)
     return VAE(_encoder(latent_dim, hidden_units, seed),
                _decoder(latent_dim, hidden_units[::-1], seed),
-               binarization=binarization, seed=seed, name="vae")
+               binarization=binarization, seed=seed, beta=beta, free_bits=free_bits,
+               name="vae")
 
 
 def _checked(latent_dim, hidden_units, seed):
     seed = None if seed is None else check_int(seed, "seed", minimum=0)
     return check_int(latent_dim, "latent_dim"), check_units(hidden_units), seed
+
+
+def _check_beta(beta):
+    value = check_number(beta, "beta")
+    if value < 0:
+        raise ValueError(f"beta must be >= 0 (the weight of the KL term; 1 is the ELBO); got "
+                         f"{beta!r}.")
+    return value
+
+
+def _check_free_bits(free_bits):
+    value = check_number(free_bits, "free_bits")
+    if value < 0:
+        raise ValueError(f"free_bits must be >= 0 (nats per latent dimension; 0 turns it off); "
+                         f"got {free_bits!r}.")
+    return value
 
 
 def _encoder(latent_dim, hidden_units, seed):
@@ -118,9 +145,17 @@ class VAE(keras.Model):
     (no default hides the choice); ``seed`` seeds the sampling of z, the dynamic
     binarization and the shuffling in ``fit``. ``model(x)`` returns reconstruction logits
     (N, 784) for one sampled z per image. Introduced in notebook 05.
+
+    ``beta`` (>= 0) and ``free_bits`` (>= 0, nats per latent dimension) change what
+    ``train_step`` minimises, :meth:`objective`; the metrics stay the true negative-ELBO
+    terms. ``model.beta`` is a non-trainable ``keras.Variable`` (the KL weight in use now),
+    so a callback such as :class:`~vae_tutorial.training.KLWarmup` can move it during
+    ``fit``; ``model.target_beta`` is the value the model was built with (saved in its
+    config). Added in notebook 07.
     """
 
-    def __init__(self, encoder, decoder, binarization: str, seed: int | None = None, **kwargs):
+    def __init__(self, encoder, decoder, binarization: str, seed: int | None = None,
+                 beta: float = 1.0, free_bits: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         if encoder.inputs[0].shape[-1] != IMAGE_PIXELS:
             raise ValueError(f"the encoder must take images of {IMAGE_PIXELS} pixels; it takes "
@@ -135,11 +170,20 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self._target_beta = _check_beta(beta)
+        self.free_bits = _check_free_bits(free_bits)
+        self.beta = keras.Variable(self._target_beta, dtype="float32", trainable=False,
+                                   name="beta")
         self.built = True  # encoder and decoder arrive built; nothing is created lazily
 
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    @property
+    def target_beta(self) -> float:
+        """The KL weight the model was built with (``model.beta`` may differ during a warm-up)."""
+        return self._target_beta
 
     def binarize(self, x):
         """Binary pixels (same shape and dtype as ``x``) by the model's binarization."""
@@ -156,11 +200,33 @@ class VAE(keras.Model):
         summed over latent dimensions. Their sum is the single-sample estimate of each
         image's negative ELBO.
         """
+        reconstruction, z_mean, z_log_var = self._forward(x, training)
+        return reconstruction, kl_to_standard_normal(z_mean, z_log_var)
+
+    def _forward(self, x, training):
+        """Per-image reconstruction term (N,) and the encoder's (z_mean, z_log_var), (N, K)."""
         x_bin = self.binarize(self._flat(x))
         z_mean, z_log_var = self.encoder(x_bin, training=training)
         z = self.sampling([z_mean, z_log_var])
         logits = self.decoder(z, training=training)
-        return -bernoulli_log_likelihood(x_bin, logits), kl_to_standard_normal(z_mean, z_log_var)
+        return -bernoulli_log_likelihood(x_bin, logits), z_mean, z_log_var
+
+    def objective(self, reconstruction, z_mean, z_log_var):
+        """The scalar ``train_step`` minimises, nats per image, from one batch's terms.
+
+        ``reconstruction``: (B,) nats; ``z_mean``, ``z_log_var``: (B, K). Without free bits
+        it is the batch mean of reconstruction + beta x KL (beta = 1: the negative ELBO).
+        With free bits it is mean(reconstruction) + beta x sum_k max(free_bits, KL_k), where
+        KL_k is dimension k's KL averaged over the batch: a dimension costs the constant
+        ``free_bits`` until its KL exceeds it (Kingma et al. 2016), so the encoder can use it
+        for free up to there.
+        """
+        if self.free_bits == 0:  # the negative ELBO of notebook 05, weighted: same operations
+            kl = kl_to_standard_normal(z_mean, z_log_var)
+            return ops.mean(reconstruction + ops.cast(self.beta, kl.dtype) * kl)
+        per_dimension = kl_to_standard_normal(z_mean[..., None], z_log_var[..., None])  # (B, K)
+        floored = ops.maximum(ops.mean(per_dimension, axis=0), self.free_bits)
+        return ops.mean(reconstruction) + ops.cast(self.beta, floored.dtype) * ops.sum(floored)
 
     def call(self, x, training=False):
         z_mean, z_log_var = self.encoder(self._flat(x), training=training)
@@ -169,11 +235,11 @@ class VAE(keras.Model):
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
-            reconstruction, kl = self.negative_elbo_terms(x, training=True)
-            loss = ops.mean(reconstruction + kl)
+            reconstruction, z_mean, z_log_var = self._forward(x, training=True)
+            loss = self.objective(reconstruction, z_mean, z_log_var)
         grads = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
-        return self._track(reconstruction, kl)
+        return self._track(reconstruction, kl_to_standard_normal(z_mean, z_log_var))
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -297,6 +363,8 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "binarization": self.binarization,
             "seed": self.seed,
+            "beta": self._target_beta,
+            "free_bits": self.free_bits,
         }
 
     @classmethod
