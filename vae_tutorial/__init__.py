@@ -23,6 +23,9 @@ Public API (module, introduced in notebook):
 - ``train_judge``, ``judge_confidence``, ``JudgeScores`` (judge, 02; packaged in 05): the
   digit classifier that scores how digit-like generated images look.
 - ``kl_per_dimension``, ``active_units`` (diagnostics, 07): which latent dimensions are used.
+- ``log_mean_exp``, ``binarize_images``, ``log_importance_weights``,
+  ``importance_weighted_bound``, ``elbo_per_image``, ``frechet_distance``, ``judge_features``
+  (evaluation, 09): importance-weighted bounds on log p(x), and a Fréchet distance of samples.
 - ``KLExplorer`` (widgets, 03): sliders for q = N(mu, sigma^2) against p, with KL in nats.
 - ``LatentExplorer`` (widgets, 06): sliders pick a 2-D code; its decoded image is drawn live.
 """
@@ -71,6 +74,13 @@ _EXPORTS = {
     "JudgeScores": "judge",
     "kl_per_dimension": "diagnostics",
     "active_units": "diagnostics",
+    "log_mean_exp": "evaluation",
+    "binarize_images": "evaluation",
+    "log_importance_weights": "evaluation",
+    "importance_weighted_bound": "evaluation",
+    "elbo_per_image": "evaluation",
+    "frechet_distance": "evaluation",
+    "judge_features": "evaluation",
 }
 
 __all__ = sorted(_EXPORTS)
