@@ -220,6 +220,9 @@ def test_budget_verdicts_and_data_column():
     assert verdict("offline", 61.0, 1100.0) == "NO (61 s > 60 s; 1100 MiB > 1024 MiB)"
     assert verdict("full-size", 150.0, 1500.0) == "yes"  # time is the full-size budget
     assert verdict("full-size", 200.0, 900.0) == "NO (200 s > 180 s)"
+    assert verdict("offline", 85.0, 1000.0, "07_beta.ipynb") == "yes"  # 90 s from 07 on
+    assert verdict("offline", 85.0, 1000.0, "06_latent.ipynb") == "NO (85 s > 60 s)"
+    assert verdict("offline", 95.0, 1000.0, "10_debug.ipynb") == "NO (95 s > 90 s)"
     describe = notebooks_benchmark.describe_data
     assert describe([("keras", 60_000, 10_000)]) == "keras 60000/10000"
     assert describe([]) == "-"
