@@ -176,6 +176,14 @@ def check_number(value, name: str) -> float:
     return number
 
 
+def check_non_negative(value, name: str, meaning: str) -> float:
+    """Return ``value`` as a finite float >= 0; ``meaning`` says what it is, for the message."""
+    number = check_number(value, name)
+    if number < 0:
+        raise ValueError(f"{name} must be >= 0 ({meaning}); got {value!r}.")
+    return number
+
+
 def check_learning_rate(value, name: str = "learning_rate") -> float:
     """Return an optimizer's learning rate as a float in (0, 1), else a ValueError."""
     rate = check_number(value, name)

@@ -42,7 +42,7 @@ from .checks import (
     check_images,
     check_int,
     check_matrix,
-    check_number,
+    check_non_negative,
     check_units,
 )
 from .probability import Sampling, bernoulli_log_likelihood, kl_to_standard_normal
@@ -94,7 +94,6 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
     07). Introduced in notebook 05.
     """
     latent_dim, hidden_units, seed = _checked(latent_dim, hidden_units, seed)
-    beta, free_bits = _check_beta(beta), _check_free_bits(free_bits)
     return VAE(_encoder(latent_dim, hidden_units, seed),
                _decoder(latent_dim, hidden_units[::-1], seed),
                binarization=binarization, seed=seed, beta=beta, free_bits=free_bits,
@@ -104,22 +103,6 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
 def _checked(latent_dim, hidden_units, seed):
     seed = None if seed is None else check_int(seed, "seed", minimum=0)
     return check_int(latent_dim, "latent_dim"), check_units(hidden_units), seed
-
-
-def _check_beta(beta):
-    value = check_number(beta, "beta")
-    if value < 0:
-        raise ValueError(f"beta must be >= 0 (the weight of the KL term; 1 is the ELBO); got "
-                         f"{beta!r}.")
-    return value
-
-
-def _check_free_bits(free_bits):
-    value = check_number(free_bits, "free_bits")
-    if value < 0:
-        raise ValueError(f"free_bits must be >= 0 (nats per latent dimension; 0 turns it off); "
-                         f"got {free_bits!r}.")
-    return value
 
 
 def _encoder(latent_dim, hidden_units, seed):
@@ -170,8 +153,10 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self._target_beta = _check_beta(beta)
-        self.free_bits = _check_free_bits(free_bits)
+        self._target_beta = check_non_negative(beta, "beta",
+                                               "the weight of the KL term; 1 is the ELBO")
+        self.free_bits = check_non_negative(free_bits, "free_bits",
+                                            "nats per latent dimension; 0 turns it off")
         self.beta = keras.Variable(self._target_beta, dtype="float32", trainable=False,
                                    name="beta")
         self.built = True  # encoder and decoder arrive built; nothing is created lazily
