@@ -265,8 +265,12 @@ class _Conditional:
                                     bias_initializer="zeros")(joined) for _ in range(2)]
         self.encoder = keras.Model([image, label], heads)
         z, label_in = keras.Input(shape=(2,)), keras.Input(shape=(10,))
-        logits = keras.layers.Dense(784, use_bias=False, kernel_initializer=keras.initializers
-                                    .RandomNormal(seed=0))(label_in)  # ignores z
+        from_label = keras.layers.Dense(784, use_bias=False, kernel_initializer=keras.initializers
+                                        .RandomNormal(seed=0))(label_in)
+        # z enters with zero weights (older Keras refuses an input the outputs do not use), so
+        # the decoder ignores z
+        from_z = keras.layers.Dense(784, use_bias=False, kernel_initializer="zeros")(z)
+        logits = keras.layers.Add()([from_label, from_z])
         self.decoder = keras.Model([z, label_in], logits)
 
 
