@@ -14,19 +14,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test test-newest test-lowest lint execute student benchmark site prepare-room clean
 
+# `make lab` installs the course alone: what a learner needs.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e .
 	touch $(STAMP)
 
-# The course website's tools (Sphinx, MyST-NB, the theme, MathJax) and Playwright for the
-# real-browser tests, added to the same environment only for `make site` and `make test`
-# (`make lab` does not need them); reinstalled whenever the environment is.
-SITE_STAMP := $(VENV)/.installed-site
-$(SITE_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -e ".[site,browser]"
-	touch $(SITE_STAMP)
+# The maintainers' and instructors' tools, added to the same environment by the targets
+# that need them (tests, nbgrader, the website's Sphinx and MathJax, Playwright for the
+# real-browser tests); reinstalled whenever the environment is. `make lab` stays without
+# them, so learners do not see nbgrader's menus.
+TOOLS_STAMP := $(VENV)/.installed-tools
+$(TOOLS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -e ".[test,site,browser]"
+	touch $(TOOLS_STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
@@ -38,7 +40,7 @@ lab: $(STAMP)
 TEST_CACHE := $(CURDIR)/.test-cache
 test: test-newest test-lowest
 
-test-newest: $(STAMP) $(SITE_STAMP)
+test-newest: $(TOOLS_STAMP)
 	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks site
 	rm -rf $(TEST_CACHE)
 	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -64,30 +66,30 @@ test-lowest: $(LOWEST_STAMP)
 	VAE_TUTORIAL_OFFLINE=1 VAE_TUTORIAL_CACHE_DIR=$(TEST_CACHE) PYTHONPATH=.ci \
 		$(LOWEST_VENV)/bin/python -m pytest tests -m "not browser" -p no_skips $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(TOOLS_STAMP)
 	$(BIN)/ruff check vae_tutorial tests notebooks benchmarks site
 
 # Re-execute notebooks top to bottom in fresh kernels and store their outputs (maintainers).
-execute: $(STAMP)
+execute: $(TOOLS_STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python -m vae_tutorial.notebook_tools execute notebooks/*.ipynb
 
 # Student copies in student/, solutions cleared by nbgrader; refuses to overwrite a copy
 # already there (a learner's work) unless run as `make student STUDENT_ARGS=--force`.
-student: $(STAMP)
+student: $(TOOLS_STAMP)
 	$(BIN)/python -m vae_tutorial.student_copy write notebooks student $(STUDENT_ARGS)
 
 # The course website from the committed outputs (no execution), opened from disk with no
 # network: site/_build/html/index.html. Warnings (a broken link, say) fail the build.
-site: $(SITE_STAMP)
+site: $(TOOLS_STAMP)
 	$(BIN)/python site/build.py
 
 # Prepare a classroom without a reliable network (INSTRUCTORS.md): download MNIST once and
 # pre-train every notebook's cached models. ROOM_ARGS passes options, for example
 # ROOM_ARGS="--cache-dir /srv/vae-cache" or ROOM_ARGS=--offline.
-prepare-room: $(STAMP)
+prepare-room: $(TOOLS_STAMP)
 	$(BIN)/python -m vae_tutorial.prepare_room $(ROOM_ARGS)
 
-benchmark: $(STAMP)
+benchmark: $(TOOLS_STAMP)
 	VAE_TUTORIAL_OFFLINE=1 $(BIN)/python benchmarks/notebooks.py --mode both
 
 clean:
