@@ -34,7 +34,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
 from . import links
-from .files import atomic_write
+from .notebook_tools import write_notebook
 
 NOTEBOOK_DIR = "notebooks"  # where the course notebooks live, relative to the repository root
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -179,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
             continue
         if apply(nb, path):
-            with atomic_write(path) as tmp:
-                tmp.write_text(nbformat.writes(nb) + "\n", encoding="utf-8", newline="\n")
+            write_notebook(path, nb)
             print(f"{path}: updated (re-execute it)")
         else:
             print(f"{path}: already up to date")

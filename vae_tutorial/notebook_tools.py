@@ -64,16 +64,18 @@ def outputs_sha256(outputs: list) -> str:
     return _sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
-def run_notebook(nb: NotebookNode, cwd: str | os.PathLike) -> float:
-    """Execute ``nb`` in place in a fresh kernel in ``cwd`` with ``VAE_TUTORIAL_OFFLINE=1``,
-    recording each code cell's source and outputs hashes; return the wall time in seconds."""
+def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, env: dict[str, str] | None = None,
+                 timeout: int = CELL_TIMEOUT) -> float:
+    """Execute ``nb`` in place in a fresh kernel in ``cwd``, recording each code cell's source
+    and outputs hashes; return the wall time in seconds. ``env``: the kernel's environment
+    (default: this process's, with ``VAE_TUTORIAL_OFFLINE=1``); ``timeout``: seconds per cell."""
     from nbclient import NotebookClient  # only needed here; keeps `schedule` etc. light
 
     # record_timing=False: timestamps would make every re-execution a diff
-    client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, record_timing=False,
+    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False,
                             resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
-    client.execute(env={**os.environ, "VAE_TUTORIAL_OFFLINE": "1"})
+    client.execute(env={**os.environ, "VAE_TUTORIAL_OFFLINE": "1"} if env is None else env)
     seconds = time.perf_counter() - start
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -89,13 +91,18 @@ def _write(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
+def write_notebook(path: str | os.PathLike, nb: NotebookNode) -> None:
+    """Write ``nb`` to ``path`` atomically, as nbformat formats it (the repository's style)."""
+    _write(path, nbformat.writes(nb) + "\n")
+
+
 def execute_notebook(path: str | os.PathLike) -> float:
     """Execute the notebook at ``path`` (cwd: its folder) and write it back with its outputs;
     return the wall time in seconds. If a cell fails the error propagates, the file untouched."""
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     seconds = run_notebook(nb, path.parent)
-    _write(path, nbformat.writes(nb) + "\n")
+    write_notebook(path, nb)
     return seconds
 
 

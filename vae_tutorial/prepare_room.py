@@ -30,13 +30,13 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from . import data
+from .notebook_tools import run_notebook
 
 CELL_TIMEOUT = 1800  # seconds per cell: a slow laptop training on the full MNIST
 MODELS = "models"  # train_or_load_vae's folder inside the cache folder (training.py)
@@ -106,14 +106,7 @@ def report(folder: str | os.PathLike) -> str:
 def execute_copy(path: Path, workdir: Path, env: dict[str, str]) -> float:
     """Execute the notebook at ``path`` in memory in a fresh kernel whose cwd is ``workdir``
     and whose environment is ``env``; nothing is written back. Return the wall time."""
-    from nbclient import NotebookClient  # only needed here
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
-                            resources={"metadata": {"path": str(workdir)}})
-    start = time.perf_counter()
-    client.execute(env=env)
-    return time.perf_counter() - start
+    return run_notebook(nbformat.read(path, as_version=4), workdir, env, timeout=CELL_TIMEOUT)
 
 
 def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:

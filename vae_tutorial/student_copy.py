@@ -26,6 +26,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .files import atomic_write
+from .notebook_tools import write_notebook
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -201,18 +202,13 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     copies = [student_copy(nb, path.name) for path, nb in zip(sources, notebooks, strict=True)]
     dest.mkdir(parents=True, exist_ok=True)
     for target, (student, blocks) in zip(targets[:len(sources)], copies, strict=True):
-        _save(target, student)
+        write_notebook(target, student)
         print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
     for source, target in zip(others, targets[len(sources):], strict=True):
         with atomic_write(target) as tmp:
             tmp.write_bytes(source.read_bytes())
         print(f"copied {target}")
     return targets
-
-
-def _save(path: Path, nb: NotebookNode) -> None:
-    with atomic_write(path) as tmp:
-        tmp.write_text(nbformat.writes(nb) + "\n", encoding="utf-8", newline="\n")
 
 
 def stamp_files(paths: list[str | os.PathLike]) -> int:
@@ -222,7 +218,7 @@ def stamp_files(paths: list[str | os.PathLike]) -> int:
     written = 0
     for path, nb in notebooks:
         if changed := stamp(nb, path.name):
-            _save(path, nb)
+            write_notebook(path, nb)
             written += 1
         print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
     return written
