@@ -101,18 +101,19 @@ def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1
     raise Mismatch(message + ".")
 
 
-def expect_cases(function, cases: dict, reference, *, mistakes=None, **tolerance) -> None:
+def expect_cases(function: Callable, cases: dict, reference: Callable, *, atol: float = 0.0,
+                 rtol: float = 1e-6, mistakes: Callable[..., dict] | None = None) -> None:
     """:func:`expect_close` of ``function(*args)`` to ``reference(*args)``, case by case.
 
     ``cases`` maps the name a message gives a case, e.g. ``"kl_weight('sum', 'mean', D=784,
     K=20)"``, to its arguments (the learner's function gets copies of arrays);
-    ``mistakes(expected, *args)``, if given, returns that case's ``mistakes``; ``tolerance``
-    is ``atol`` and ``rtol``. A function that returns None is told to return its value.
+    ``mistakes(expected, *args)``, if given, returns that case's ``mistakes``. A function
+    that returns None is told to return its value.
     """
     for what, args in cases.items():
         expected = reference(*args)
         got = function(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
         if got is None:
             raise Mismatch(f"{what} returned None; end the function with `return` and the value.")
-        expect_close(what, got, expected, mistakes=mistakes(expected, *args) if mistakes else None,
-                     **tolerance)
+        expect_close(what, got, expected, atol=atol, rtol=rtol,
+                     mistakes=mistakes(expected, *args) if mistakes else None)

@@ -41,7 +41,7 @@ def exercise_1(implied_beta):
 
 
 def _free_bits_reference(z_mean, z_log_var, free_bits):
-    from ..diagnostics import kl_per_dimension  # (K,): each dimension's KL, batch mean
+    from vae_tutorial import kl_per_dimension  # (K,): each dimension's KL, batch mean
 
     return float(np.sum(np.maximum(kl_per_dimension(z_mean, z_log_var), free_bits)))
 
