@@ -40,26 +40,19 @@ def test_exercise_2_solution_passes():
     assert verdict.passed, verdict.message
 
 
-def _floor_each_image(z_mean, z_log_var, free_bits):
-    per_dim = 0.5 * (np.exp(z_log_var) - 1 - z_log_var + z_mean**2)
-    return np.sum(np.maximum(per_dim, free_bits).mean(axis=0))
-
-
-def _mean_over_dimensions(z_mean, z_log_var, free_bits):
-    per_dim = 0.5 * (np.exp(z_log_var) - 1 - z_log_var + z_mean**2)
-    return np.mean(np.maximum(per_dim.mean(axis=0), free_bits))
-
-
-def _per_dimension_vector(z_mean, z_log_var, free_bits):
-    per_dim = 0.5 * (np.exp(z_log_var) - 1 - z_log_var + z_mean**2)
-    return np.maximum(per_dim.mean(axis=0), free_bits)
+def _kl_per_dim(z_mean, z_log_var):  # (B, K)
+    return 0.5 * (np.exp(z_log_var) - 1 - z_log_var + z_mean**2)
 
 
 @pytest.mark.parametrize("wrong, fragment", [
-    (_floor_each_image, "case 2"),
-    (_mean_over_dimensions, "case 1"),
-    (_per_dimension_vector, "one number"),
+    # the floor on each image's KL, before the batch mean
+    (lambda m, v, f: np.sum(np.maximum(_kl_per_dim(m, v), f).mean(axis=0)), "case 2"),
+    # a mean over the K dimensions instead of their sum
+    (lambda m, v, f: np.mean(np.maximum(_kl_per_dim(m, v).mean(axis=0), f)), "case 1"),
+    # one term per dimension, not summed
+    (lambda m, v, f: np.maximum(_kl_per_dim(m, v).mean(axis=0), f), "one number"),
     (lambda m, v, f: free_bits_term(m, v, 0.0), "case 2"),
+    (lambda m, v, f: None, "case 1 (batch of 16, free_bits=0.0; nats per image) returned None"),
 ])
 def test_exercise_2_mistakes_name_the_case(wrong, fragment):
     verdict = ex07.exercise_2.evaluate(wrong)

@@ -148,7 +148,7 @@ def test_ex02_importance_sampling():
     fails(ex02.exercise_2, *toy(add_log_s=True), says="log S too high")
     _, *refs = toy()
     fails(ex02.exercise_2, lambda mu, sigma, n: np.zeros(n), *refs,
-          says="should return one number")
+          says="should be one number")
     # the average of the log-weights (an ELBO) is exact with q = the posterior; the prior
     # run catches it, and names it when it lies far below
     fails(ex02.exercise_2, *toy(average_logs=True), says="with q = the prior and S = 1000")

@@ -8,9 +8,8 @@ one :class:`Exercise` per code exercise. The learner's exercise cell ends with::
     ex05.exercise_1.hint()               # a nudge, never the solution
 
 A check names the case that fails, what it expected and what it got, and a hint; it never
-prints the solution. ``evaluate`` returns the verdict instead of printing it (the tests
-use it). Checks import nothing heavy until they run. Introduced with the classroom kit
-(issue 11); every notebook's exercises use it.
+prints the solution. Checks import nothing heavy until they run. Introduced with the
+classroom kit (issue 11); every notebook's exercises use it.
 """
 
 from __future__ import annotations
@@ -35,18 +34,15 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise's check and hint.
-
-    ``test(*answer)`` raises :class:`Mismatch` with a specific message (which case, expected
-    vs got) when the answer is wrong, and returns an optional sentence of praise or
-    interpretation when it is right. ``hint_text`` helps without giving the answer away.
-    """
+    """One exercise: ``test(*answer)`` raises :class:`Mismatch` saying what is wrong, or returns
+    an optional sentence of praise or interpretation; ``hint_text`` never gives the answer."""
 
     title: str
     test: Callable[..., str | None]
     hint_text: str
 
     def evaluate(self, *answer, **named) -> Verdict:
+        """The verdict on the answer, without printing it."""
         try:
             extra = self.test(*answer, **named)
         except Mismatch as exc:
@@ -67,6 +63,11 @@ class Exercise:
         print(f"{self.title}, hint: {self.hint_text}")
 
 
+def exercise(hint_text: str) -> Callable[[Callable[..., str | None]], Exercise]:
+    """Decorator: the check ``exercise_N`` below becomes the :class:`Exercise` "Exercise N"."""
+    return lambda test: Exercise(test.__name__.replace("_", " ").capitalize(), test, hint_text)
+
+
 def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1e-6,
                  mistakes: dict | None = None) -> None:
     """Raise :class:`Mismatch` unless ``got`` is numerically close to ``expected``.
@@ -83,7 +84,8 @@ def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1
                        f"{type(got).__name__}.") from None
     expected_array = np.asarray(expected, dtype=np.float64)
     if got_array.shape != expected_array.shape:
-        raise Mismatch(f"{what} should have shape {expected_array.shape}; got {got_array.shape}.")
+        want = f"have shape {expected_array.shape}" if expected_array.ndim else "be one number"
+        raise Mismatch(f"{what} should {want}; got shape {got_array.shape}.")
     if not np.all(np.isfinite(got_array)):
         raise Mismatch(f"{what} contains NaN or infinity.")
     if np.allclose(got_array, expected_array, atol=atol, rtol=rtol):
@@ -97,3 +99,21 @@ def expect_close(what: str, got, expected, *, atol: float = 0.0, rtol: float = 1
         if wrong.shape == got_array.shape and np.allclose(got_array, wrong, atol=atol, rtol=rtol):
             raise Mismatch(f"{message}: {explanation}.")
     raise Mismatch(message + ".")
+
+
+def expect_cases(function: Callable, cases: dict, reference: Callable, *, atol: float = 0.0,
+                 rtol: float = 1e-6, mistakes: Callable[..., dict] | None = None) -> None:
+    """:func:`expect_close` of ``function(*args)`` to ``reference(*args)``, case by case.
+
+    ``cases`` maps the name a message gives a case, e.g. ``"kl_weight('sum', 'mean', D=784,
+    K=20)"``, to its arguments (the learner's function gets copies of arrays);
+    ``mistakes(expected, *args)``, if given, returns that case's ``mistakes``. A function
+    that returns None is told to return its value.
+    """
+    for what, args in cases.items():
+        expected = reference(*args)
+        got = function(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+        if got is None:
+            raise Mismatch(f"{what} returned None; end the function with `return` and the value.")
+        expect_close(what, got, expected, atol=atol, rtol=rtol,
+                     mistakes=mistakes(expected, *args) if mistakes else None)

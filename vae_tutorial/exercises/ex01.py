@@ -1,36 +1,22 @@
 """Self-checks for notebook 01's exercises (autoencoders). Each check recomputes its reference
-from the learner's own model and data (no training), and never prints how."""
+from the learner's own model and data (no training)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mismatch, expect_close
+from . import Mismatch, exercise, expect_close
 
 PIXEL_SUM = ("that is a mean over the 784 pixels; sum the pixels' cross-entropies (as "
              "reconstruction_bce does) to get nats per image")
 
 
-def _per_image_loss(x, logits) -> np.ndarray:
-    """Binary cross-entropy with logits, summed over pixels: nats per image, (N,)."""
-    x, logits = np.asarray(x, np.float64), np.asarray(logits, np.float64)
-    return np.sum(np.logaddexp(0.0, logits) - x * logits, axis=-1)
-
-
-def _mean_se(values: np.ndarray) -> tuple[float, float]:
-    return values.mean(), values.std(ddof=1) / np.sqrt(len(values))
-
-
 def _per_digit_table(per_digit) -> np.ndarray:
     """(10, 2) array of (mean, standard error) from a dict {digit: (mean, se)} or 10 pairs."""
-    if isinstance(per_digit, dict):
-        missing = [d for d in range(10) if d not in per_digit and np.int64(d) not in per_digit]
-        if missing:
-            raise Mismatch(f"per_digit has no entry for digit(s) {missing}; it needs one per "
-                           "digit 0-9.")
-        rows = [per_digit[d] for d in range(10)]
-    else:
-        rows = list(per_digit)
+    if isinstance(per_digit, dict) and (missing := [d for d in range(10) if d not in per_digit]):
+        raise Mismatch(f"per_digit has no entry for digit(s) {missing}; it needs one per "
+                       "digit 0-9.")
+    rows = [per_digit[d] for d in range(10)] if isinstance(per_digit, dict) else list(per_digit)
     try:
         table = np.asarray([np.asarray(row, np.float64).reshape(-1) for row in rows])
     except (TypeError, ValueError):
@@ -41,13 +27,17 @@ def _per_digit_table(per_digit) -> np.ndarray:
     return table
 
 
-def _check_hardest_digit(per_digit, autoencoder, x_test, y_test):
+@exercise("compute reconstruction_bce per image on the held-out set, then select the images of "
+          "each digit with y_test == digit and take mean_and_se of their losses.")
+def exercise_1(per_digit, autoencoder, x_test, y_test):
+    from vae_tutorial import bernoulli_log_likelihood
+
     table = _per_digit_table(per_digit)
-    labels = np.asarray(y_test)
-    per_image = _per_image_loss(x_test, autoencoder.predict(x_test, verbose=0))
+    logits = autoencoder.predict(x_test, verbose=0)
+    per_image = -bernoulli_log_likelihood(np.asarray(x_test, np.float64), logits)
     for digit in range(10):
-        values = per_image[labels == digit]
-        mean, se = _mean_se(values)
+        values = per_image[np.asarray(y_test) == digit]
+        mean, se = values.mean(), values.std(ddof=1) / np.sqrt(len(values))
         expect_close(f"the mean loss of digit {digit} (nats per image)", table[digit, 0], mean,
                      rtol=1e-3, mistakes={PIXEL_SUM: mean / 784})
         expect_close(f"the standard error of digit {digit}'s mean loss", table[digit, 1], se,
@@ -61,13 +51,12 @@ def _check_hardest_digit(per_digit, autoencoder, x_test, y_test):
            "are larger than a few standard errors."
 
 
-exercise_1 = Exercise(
-    "Exercise 1", _check_hardest_digit,
-    "compute reconstruction_bce per image on the held-out set, then select the images of "
-    "each digit with y_test == digit and take mean_and_se of their losses.")
+@exercise("reshape to (N, 28, 28), make an array of zeros, copy columns 0-21 of each image into "
+          "columns 6-27, reshape back to (N, 784), and evaluate the autoencoder on shifted "
+          "inputs with shifted targets.")
+def exercise_2(shifted, shifted_loss, autoencoder, x_test):
+    from vae_tutorial import bernoulli_log_likelihood
 
-
-def _check_shift(shifted, shifted_loss, autoencoder, x_test):
     x = np.asarray(x_test, np.float64)
     n = x.shape[0]
     got = np.asarray(shifted, np.float64)
@@ -75,35 +64,28 @@ def _check_shift(shifted, shifted_loss, autoencoder, x_test):
         raise Mismatch(f"shifted should hold the {n} held-out images, {x.size} numbers; got "
                        f"shape {got.shape}.")
     got, images = got.reshape(n, 28, 28), x.reshape(n, 28, 28)
-    expected = np.zeros_like(images)
-    expected[:, :, 6:] = images[:, :, :-6]
-    left = np.zeros_like(images)
-    left[:, :, :-6] = images[:, :, 6:]
-    down = np.zeros_like(images)
-    down[:, 6:, :] = images[:, :-6, :]
+    expected = np.pad(images, [(0, 0), (0, 0), (6, 0)])[:, :, :28]
     expect_close("the shifted images", got, expected, atol=1e-6, mistakes={
         "np.roll wraps the rightmost columns round to the left edge; set the 6 columns that "
         "open on the left to 0 instead": np.roll(images, 6, axis=2),
-        "that moves the digits left; move them right (towards larger column indices)": left,
-        "that moves the digits down; shift along the last axis, the columns": down,
+        "that moves the digits left; move them right (towards larger column indices)":
+        np.pad(images, [(0, 0), (0, 0), (0, 6)])[:, :, 6:],
+        "that moves the digits down; shift along the last axis, the columns":
+        np.pad(images, [(0, 0), (6, 0), (0, 0)])[:, :28],
     })
     logits = autoencoder.predict(got.reshape(n, 784).astype(np.float32), verbose=0)
     expect_close("the shifted loss (nats per image)", shifted_loss,
-                 _per_image_loss(got.reshape(n, 784), logits).mean(), rtol=1e-3, mistakes={
-                     "that compares the reconstructions of shifted images with the unshifted "
-                     "originals; the target is the shifted image itself":
-                     _per_image_loss(x, logits).mean()})
+                 -bernoulli_log_likelihood(expected.reshape(n, 784), logits).mean(), rtol=1e-3,
+                 mistakes={"that compares the reconstructions of shifted images with the "
+                           "unshifted originals; the target is the shifted image itself":
+                           -bernoulli_log_likelihood(x, logits).mean()})
     return "Now compare it with the unshifted loss and the mean-image baseline."
 
 
-exercise_2 = Exercise(
-    "Exercise 2", _check_shift,
-    "reshape to (N, 28, 28), make an array of zeros, copy columns 0-21 of each image into "
-    "columns 6-27, reshape back to (N, 784), and evaluate the autoencoder on shifted inputs "
-    "with shifted targets.")
-
-
-def _check_pca(pca_test_2d, difference_se, x_test, mean_image, principal_directions,
+@exercise("centre the images with mean_image and multiply by the first two rows of "
+          "principal_directions, transposed; for the comparison, take mean_and_se of "
+          "ae_correct - pca_correct.")
+def exercise_3(pca_test_2d, difference_se, x_test, mean_image, principal_directions,
                ae_correct, pca_correct):
     x, centre = np.asarray(x_test, np.float64), np.asarray(mean_image, np.float64)
     directions = np.asarray(principal_directions, np.float64)
@@ -123,11 +105,3 @@ def _check_pca(pca_test_2d, difference_se, x_test, mean_image, principal_directi
                      "that combines the two accuracies' own standard errors as if they were "
                      "independent; both are measured on the same images, so take the standard "
                      "error of the per-image differences ae_correct - pca_correct": unpaired})
-    return None
-
-
-exercise_3 = Exercise(
-    "Exercise 3", _check_pca,
-    "centre the images with mean_image and multiply by the first two rows of "
-    "principal_directions, transposed; for the comparison, take mean_and_se of "
-    "ae_correct - pca_correct.")

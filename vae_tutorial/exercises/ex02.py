@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mismatch, expect_close
+from . import Mismatch, exercise, expect_close
 
 
-def _check_gap(sigma_line, gap_line, post_var):
+@exercise("gap_line = log_px - elbo_closed_form(post_mean, sigma_line), on a grid sigma_line of "
+          "widths, e.g. np.geomspace(0.05, 2.0, 2000).")
+def exercise_1(sigma_line, gap_line, post_var):
     sigma = np.asarray(sigma_line, np.float64)
     if sigma.ndim != 1 or sigma.size < 10 or np.any(sigma <= 0):
         raise Mismatch("sigma_line should be a 1-D grid of (at least 10) positive widths.")
@@ -19,19 +21,11 @@ def _check_gap(sigma_line, gap_line, post_var):
     return "The gap is exactly that KL, zero only at sigma = sigma_star."
 
 
-exercise_1 = Exercise(
-    "Exercise 1", _check_gap,
-    "gap_line = log_px - elbo_closed_form(post_mean, sigma_line), on a grid sigma_line of "
-    "widths, e.g. np.geomspace(0.05, 2.0, 2000).")
-
-
-def _check_importance(log_importance_estimate, log_px, post_mean, post_var):
-    sigma_star = float(np.sqrt(post_var))
-    estimate = log_importance_estimate(post_mean, sigma_star, 10)
-    if np.ndim(estimate) != 0:
-        raise Mismatch(f"log_importance_estimate should return one number; got shape "
-                       f"{np.shape(estimate)}.")
-    expect_close("the estimate with q = the true posterior, S = 10", estimate, log_px,
+@exercise("draw z = mu + sigma * eps; log-weight = log p(x | z) + log p(z) - log q(z); the "
+          "estimate is logsumexp(log-weights) - log S.")
+def exercise_2(log_importance_estimate, log_px, post_mean, post_var):
+    expect_close("the estimate with q = the true posterior, S = 10",
+                 log_importance_estimate(post_mean, float(np.sqrt(post_var)), 10), log_px,
                  atol=1e-6, mistakes={
                      "that is log S too high: average the weights (subtract log S), do not "
                      "sum them": log_px + np.log(10)})
@@ -46,13 +40,9 @@ def _check_importance(log_importance_estimate, log_px, post_mean, post_var):
     return "Now compare the biases with the spread at each S."
 
 
-exercise_2 = Exercise(
-    "Exercise 2", _check_importance,
-    "draw z = mu + sigma * eps; log-weight = log p(x | z) + log p(z) - log q(z); the estimate "
-    "is logsumexp(log-weights) - log S.")
-
-
-def _check_full_covariance(full_cov, codes):
+@exercise("rng.multivariate_normal(codes.mean(axis=0), np.cov(codes.T), size=200) draws 200 "
+          "codes with the training codes' correlations.")
+def exercise_3(full_cov, codes):
     samples, codes = np.asarray(full_cov, np.float64), np.asarray(codes, np.float64)
     n, k = samples.shape if samples.ndim == 2 else (0, 0)
     if k != codes.shape[1] or n < 100:
@@ -70,10 +60,3 @@ def _check_full_covariance(full_cov, codes):
     if np.linalg.norm(drawn - target) >= np.linalg.norm(drawn - diagonal):
         raise Mismatch("the drawn codes look independent, dimension by dimension: give "
                        "rng.multivariate_normal the full covariance np.cov(codes.T).")
-    return None
-
-
-exercise_3 = Exercise(
-    "Exercise 3", _check_full_covariance,
-    "rng.multivariate_normal(codes.mean(axis=0), np.cov(codes.T), size=200) draws 200 codes "
-    "with the training codes' correlations.")

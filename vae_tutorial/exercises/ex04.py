@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mismatch, expect_close
+from . import Mismatch, exercise, expect_close
 
 
 def _score_terms(fz, z, mu, sigma, baseline):
@@ -12,7 +12,10 @@ def _score_terms(fz, z, mu, sigma, baseline):
     return np.stack([np.mean((fz - baseline) * score, axis=1) for score in scores])
 
 
-def _check_baseline(with_baseline, z, f, mu, sigma):
+@exercise("sample s's baseline is the mean of f over the other S - 1 samples of its repetition "
+          "(the total minus f(z_s), over S - 1); multiply f(z_s) minus it by each score and "
+          "average over the S samples.")
+def exercise_1(with_baseline, z, f, mu, sigma):
     z = np.asarray(z, np.float64)
     if z.ndim != 2 or z.shape[1] < 2:
         raise Mismatch(f"z should hold the draws as (R repetitions, S samples); got shape "
@@ -31,16 +34,13 @@ def _check_baseline(with_baseline, z, f, mu, sigma):
     return "Compare its variance with the plain score function's and the pathwise one's."
 
 
-exercise_1 = Exercise(
-    "Exercise 1", _check_baseline,
-    "sample s's baseline is the mean of f over the other S - 1 samples of its repetition "
-    "(the total minus f(z_s), over S - 1); multiply f(z_s) minus it by each score and "
-    "average over the S samples.")
-
 LOGIT, SHIFT, N_DRAWS = 0.5, 0.3, 100_000  # the exercise's Bernoulli toy
 
 
-def _check_discrete(grad_logit, estimate, standard_error):
+@exercise("(a) the tape cannot see through a comparison; (b) the estimate is the mean over "
+          "draws of f(z) * (z - rho), and its standard error their standard deviation / "
+          "sqrt(number of draws).")
+def exercise_2(grad_logit, estimate, standard_error):
     if grad_logit is not None:
         raise Mismatch(f"the tape should have returned None for a draw made by comparing u < "
                        f"rho (a comparison has no gradient); got {grad_logit!r}. Was z drawn "
@@ -48,34 +48,26 @@ def _check_discrete(grad_logit, estimate, standard_error):
     rho = 1 / (1 + np.exp(-LOGIT))
     f1, f0 = (1 - SHIFT) ** 2, SHIFT**2
     exact = rho * (1 - rho) * (f1 - f0)
-    mean_of_f = rho * f1 + (1 - rho) * f0
     # the spread of one term f(z) (z - rho), for the standard error of N_DRAWS of them
     second_moment = rho * (f1 * (1 - rho)) ** 2 + (1 - rho) * (f0 * rho) ** 2
     sd = np.sqrt(second_moment - exact**2)
-    if abs(estimate - exact) > 5 * sd / np.sqrt(N_DRAWS):
-        for value, why in [(-exact, "the sign is flipped: the score is z - rho"),
-                           (mean_of_f, "that estimates E[f], not its gradient: multiply each "
-                                       "f(z) by the score z - rho")]:
-            if abs(estimate - value) < 5 * sd / np.sqrt(N_DRAWS):
-                raise Mismatch(f"the estimate {estimate:.4f} is off the exact gradient: {why}.")
-        raise Mismatch(f"the estimate {estimate:.4f} is more than 5 standard errors from the "
-                       f"exact gradient {exact:.4f}.")
+    expect_close("the estimate, within 5 standard errors of the exact gradient", estimate, exact,
+                 rtol=0.0, atol=5 * sd / np.sqrt(N_DRAWS), mistakes={
+                     "the sign is flipped: the score is z - rho": -exact,
+                     "that estimates E[f], not its gradient: multiply each f(z) by the score "
+                     "z - rho": rho * f1 + (1 - rho) * f0})
     expect_close("the standard error of the estimate", standard_error, sd / np.sqrt(N_DRAWS),
                  rtol=0.1, mistakes={"that is the standard deviation of the terms; divide it "
                                      "by the square root of the number of draws": sd})
-    return None
 
-
-exercise_2 = Exercise(
-    "Exercise 2", _check_discrete,
-    "(a) the tape cannot see through a comparison; (b) the estimate is the mean over draws of "
-    "f(z) * (z - rho), and its standard error their standard deviation / sqrt(number of draws).")
 
 KL_MEAN = np.array([0.5, -1.0, 0.0])  # the exercise's mu and log sigma^2
 KL_LOG_VAR = np.array([-1.0, 0.5, 0.0])
 
 
-def _check_kl_gradient(kl_values, per_code):
+@exercise("inside the tape: z from Sampling, then gaussian_log_density(z, means, log_vars) - "
+          "gaussian_log_density(z, zeros, zeros); take the gradient of their sum.")
+def exercise_3(kl_values, per_code):
     kl_values = np.asarray(kl_values, np.float64)
     if kl_values.ndim != 1 or kl_values.size < 1000:
         raise Mismatch(f"kl_values should hold log q(z) - log p(z) for each code, shape "
@@ -99,10 +91,3 @@ def _check_kl_gradient(kl_values, per_code):
             raise Mismatch(f"the average gradient for {name}[{worst}] is "
                            f"{grads.mean(axis=0)[worst]:.3f} ± {error[worst]:.3f}; the closed "
                            f"form's is {grad_exact[worst]:.3f}.")
-    return None
-
-
-exercise_3 = Exercise(
-    "Exercise 3", _check_kl_gradient,
-    "inside the tape: z from Sampling, then gaussian_log_density(z, means, log_vars) - "
-    "gaussian_log_density(z, zeros, zeros); take the gradient of their sum.")

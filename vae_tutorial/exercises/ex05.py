@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mismatch, expect_close
+from . import Mismatch, exercise, expect_close
 
 
 def _numpy(value) -> np.ndarray:
     return np.asarray(value, np.float64)
 
 
-def _check_negative_elbo(per_image, vae, x_bin, z):
+@exercise("per image: -bernoulli_log_likelihood(x_bin, logits) + kl_to_standard_normal(z_mean, "
+          "z_log_var), with z = z_mean + exp(z_log_var / 2) * eps; both terms already sum over "
+          "pixels and latent dimensions.")
+def exercise_1(per_image, vae, x_bin, z):
     from vae_tutorial import bernoulli_log_likelihood, kl_to_standard_normal
 
     x_bin = np.asarray(x_bin, np.float32)
@@ -49,23 +52,15 @@ def _check_negative_elbo(per_image, vae, x_bin, z):
     return "Compare your mean ± standard error with held_out['loss']."
 
 
-exercise_1 = Exercise(
-    "Exercise 1", _check_negative_elbo,
-    "per image: -bernoulli_log_likelihood(x_bin, logits) + kl_to_standard_normal(z_mean, "
-    "z_log_var), with z = z_mean + exp(z_log_var / 2) * eps; both terms already sum over "
-    "pixels and latent dimensions.")
-
-
-def _binary_sample(x_test) -> np.ndarray:
-    """The first 200 held-out images thresholded: binary images stay as they are under
-    dynamic binarization, so a model's loss terms for them need no random draw."""
-    return (np.asarray(x_test[:200]) > 0.5).astype("float32")
-
-
-def _check_averaged_kl(averaged, x_test):
+@exercise("override negative_elbo_terms: call super().negative_elbo_terms(x, training=training) "
+          "and return the reconstruction unchanged and the KL divided by latent_dim; keep one "
+          "value per image.")
+def exercise_2(averaged, x_test):
     from vae_tutorial import kl_to_standard_normal
 
-    x = _binary_sample(x_test)
+    # Thresholded images are binary, and binary images stay as they are under dynamic
+    # binarization: the model's loss terms for them need no random draw.
+    x = (np.asarray(x_test[:200]) > 0.5).astype("float32")
     _, kl = averaged.negative_elbo_terms(x)
     z_mean, z_log_var = averaged.encoder(x)
     summed = _numpy(kl_to_standard_normal(z_mean, z_log_var))
@@ -79,14 +74,9 @@ def _check_averaged_kl(averaged, x_test):
     return "Now compare the two models' true (summed) KL and their samples."
 
 
-exercise_2 = Exercise(
-    "Exercise 2", _check_averaged_kl,
-    "override negative_elbo_terms: call super().negative_elbo_terms(x, training=training) and "
-    "return the reconstruction unchanged and the KL divided by latent_dim; keep one value "
-    "per image.")
-
-
-def _check_static(static_vae, vae, static_loss, x_test):
+@exercise("VAE(vae.encoder, vae.decoder, binarization=\"static\"), compile it, and "
+          "evaluate(x_test, return_dict=True)['loss'].")
+def exercise_3(static_vae, vae, static_loss, x_test):
     if getattr(static_vae, "binarization", None) != "static":
         raise Mismatch("static_vae should binarize statically: VAE(..., "
                        "binarization=\"static\").")
@@ -100,16 +90,11 @@ def _check_static(static_vae, vae, static_loss, x_test):
         raise Mismatch(f"static_loss is {static_loss:.1f} nats per image, but the static model "
                        f"gives {per_image.mean():.1f} ± {error:.1f} on x_test: use "
                        "static_vae.evaluate(x_test, ...)['loss'].")
-    return None
 
 
-exercise_3 = Exercise(
-    "Exercise 3", _check_static,
-    "VAE(vae.encoder, vae.decoder, binarization=\"static\"), compile it, and "
-    "evaluate(x_test, return_dict=True)['loss'].")
-
-
-def _check_temperatures(centre, codes, vae):
+@exercise("decode np.zeros((1, latent_dim)); draw eps once, then codes = {t: t * eps for t in "
+          "(0.5, 1.0, 1.5)}: the same directions, scaled.")
+def exercise_4(centre, codes, vae):
     if not isinstance(codes, dict) or sorted(codes) != [0.5, 1.0, 1.5]:
         raise Mismatch("codes should be a dict {t: the 10 codes t * eps} for t = 0.5, 1, 1.5.")
     eps = _numpy(codes[1.0])
@@ -123,10 +108,3 @@ def _check_temperatures(centre, codes, vae):
         if _numpy(codes[t]).shape != eps.shape or not np.allclose(codes[t], t * eps, atol=1e-6):
             raise Mismatch(f"codes[{t}] is not {t} times codes[1.0]: draw eps once and scale "
                            "the same eps by each t, so that only the temperature changes.")
-    return None
-
-
-exercise_4 = Exercise(
-    "Exercise 4", _check_temperatures,
-    "decode np.zeros((1, latent_dim)); draw eps once, then codes = {t: t * eps for t in "
-    "(0.5, 1.0, 1.5)}: the same directions, scaled.")

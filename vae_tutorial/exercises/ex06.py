@@ -6,10 +6,11 @@ from statistics import NormalDist
 
 import numpy as np
 
-from . import Exercise, expect_close
+from . import exercise, expect_close
 
 
-def _check_sigma(sigma_one, log_var_one):
+@exercise("vae.encode gives (z_mean, z_log_var); z_log_var is log sigma^2.")
+def exercise_1(sigma_one, log_var_one):
     log_var = np.asarray(log_var_one, np.float64).reshape(-1)
     expect_close("the posterior standard deviations sigma", np.reshape(sigma_one, -1),
                  np.exp(log_var / 2), rtol=1e-5, mistakes={
@@ -21,12 +22,9 @@ def _check_sigma(sigma_one, log_var_one):
     return "Now compare those sigmas with the scales 0.5 and 1.5."
 
 
-exercise_1 = Exercise(
-    "Exercise 1", _check_sigma,
-    "vae.encode gives (z_mean, z_log_var); z_log_var is log sigma^2.")
-
-
-def _check_mass_outside(mass_outside, tiles_outside, even_values):
+@exercise("P(|z_k| <= 2) = Phi(2) - Phi(-2) for each of the two independent coordinates; for "
+          "the grid, the share of values with |v| <= 2, squared for the two axes.")
+def exercise_2(mass_outside, tiles_outside, even_values):
     inside = NormalDist().cdf(2) - NormalDist().cdf(-2)
     expect_close("the prior mass outside [-2, 2]^2", mass_outside, 1 - inside**2, rtol=1e-6,
                  mistakes={
@@ -38,16 +36,11 @@ def _check_mass_outside(mass_outside, tiles_outside, even_values):
                  1 - share**2, rtol=1e-6, mistakes={
                      "that counts grid values on one axis; a tile is inside only if both its "
                      "coordinates are": 1 - share})
-    return None
 
 
-exercise_2 = Exercise(
-    "Exercise 2", _check_mass_outside,
-    "P(|z_k| <= 2) = Phi(2) - Phi(-2) for each of the two independent coordinates; for the "
-    "grid, the share of values with |v| <= 2, squared for the two axes.")
-
-
-def _check_prior_mass(mass, named, plane):
+@exercise("for each digit d, add up exp(-|z|^2 / 2) over the cells the judge calls d, and "
+          "divide by the sum over all cells.")
+def exercise_3(mass, named, plane):
     plane, named = np.asarray(plane, np.float64), np.asarray(named)
     weights = np.exp(-np.sum(plane**2, axis=1) / 2)
     expected = np.array([weights[named == d].sum() for d in range(10)]) / weights.sum()
@@ -57,10 +50,3 @@ def _check_prior_mass(mass, named, plane):
         "exp(-|z|^2 / 2) before adding up": counts,
         "the masses should be normalised to sum to 1: divide by the total weight":
         expected * weights.sum()})
-    return None
-
-
-exercise_3 = Exercise(
-    "Exercise 3", _check_prior_mass,
-    "for each digit d, add up exp(-|z|^2 / 2) over the cells the judge calls d, and divide by "
-    "the sum over all cells.")

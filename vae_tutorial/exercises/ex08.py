@@ -1,48 +1,43 @@
-"""Self-checks for notebook 08's code exercises (convolutional and conditional VAEs).
-
-Each check runs on the learner's functions or numbers alone (no model, no training) and
-names the case that fails without printing the answer.
-"""
+"""Self-checks for notebook 08's code exercises (convolutional and conditional VAEs). They run
+on the learner's functions or numbers alone (no model, no training)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mismatch, expect_close
-
-_CONV_CASES = [(3, 1, 16), (3, 16, 32), (5, 3, 8), (1, 4, 2)]
-_DENSE_CASES = [(784, 400), (20, 784), (1, 1)]
+from . import Mismatch, exercise, expect_close
 
 
-def _whole(value, what):
+def _expect_count(what, value, right, mistakes: dict, layer: str) -> None:
+    """Raise :class:`Mismatch` unless ``value`` is the whole number ``right`` (never printed);
+    ``mistakes`` maps what a typical wrong count explains to that count."""
     number = np.asarray(value)
     if number.shape != () or not np.isfinite(number) or number != np.round(number):
         raise Mismatch(f"{what} should be one whole number; got {value!r}.")
-    return int(number)
+    if number == right:
+        return
+    for why, wrong in mistakes.items():
+        if number == wrong:
+            raise Mismatch(f"{what} = {int(number)} {why}.")
+    raise Mismatch(f"{what} = {int(number)} is not the number of weights of {layer}, biases "
+                   "included.")
 
 
-def _check_weights(conv_weights, dense_weights):
-    for kernel, channels, filters in _CONV_CASES:
-        what = f"conv_weights({kernel}, {channels}, {filters})"
-        got = _whole(conv_weights(kernel, channels, filters), what)
-        if got == (kernel * kernel * channels + 1) * filters:
-            continue
-        if got == kernel * kernel * channels * filters:
-            raise Mismatch(f"{what} = {got} leaves out the biases: each filter has one.")
-        if got == (kernel * kernel + 1) * filters and channels > 1:
-            raise Mismatch(f"{what} = {got} counts a {kernel} x {kernel} kernel per filter, "
-                           f"but each filter's kernel spans all {channels} input channels.")
-        raise Mismatch(f"{what} = {got} is not the number of weights of {filters} filters of "
-                       f"{kernel} x {kernel} on {channels} input channel(s), biases included.")
-    for inputs, units in _DENSE_CASES:
-        what = f"dense_weights({inputs}, {units})"
-        got = _whole(dense_weights(inputs, units), what)
-        if got == (inputs + 1) * units:
-            continue
-        if got == inputs * units:
-            raise Mismatch(f"{what} = {got} leaves out the biases: each unit has one.")
-        raise Mismatch(f"{what} = {got} is not the number of weights of a Dense layer from "
-                       f"{inputs} inputs to {units} units, biases included.")
+@exercise("each filter has a kernel_size x kernel_size kernel for every input channel, plus a "
+          "bias; a Dense layer has one weight per (input, unit) pair, plus a bias per unit.")
+def exercise_1(conv_weights, dense_weights):
+    for k, channels, filters in [(3, 1, 16), (3, 16, 32), (5, 3, 8), (1, 4, 2)]:
+        _expect_count(f"conv_weights({k}, {channels}, {filters})",
+                      conv_weights(k, channels, filters), (k * k * channels + 1) * filters, {
+                          "leaves out the biases: each filter has one": k * k * channels * filters,
+                          f"counts a {k} x {k} kernel per filter, but each filter's kernel spans "
+                          f"all {channels} input channels": (k * k + 1) * filters},
+                      f"{filters} filters of {k} x {k} on {channels} input channel(s)")
+    for inputs, units in [(784, 400), (20, 784), (1, 1)]:
+        _expect_count(f"dense_weights({inputs}, {units})", dense_weights(inputs, units),
+                      (inputs + 1) * units, {"leaves out the biases: each unit has one":
+                                             inputs * units},
+                      f"a Dense layer from {inputs} inputs to {units} units")
     return "Both count kernels (or weight matrices) and biases."
 
 
@@ -62,7 +57,11 @@ def _labels(value, name, length):
     return labels.astype(np.int64)
 
 
-def _check_centroids(train_codes, train_labels, test_codes, test_labels, accuracy):
+@exercise("pass check(train_codes, y_train, test_codes, y_test, accuracy) with the mean codes "
+          "from cvae.encode(images, labels)[0]; a centroid is the mean of one digit's training "
+          "codes, and each held-out code gets the digit of the centroid nearest to it "
+          "(Euclidean distance).")
+def exercise_2(train_codes, train_labels, test_codes, test_labels, accuracy):
     train_codes = _codes(train_codes, "train_codes")
     test_codes = _codes(test_codes, "test_codes")
     if train_codes.shape[1] != test_codes.shape[1]:
@@ -82,7 +81,9 @@ def _check_centroids(train_codes, train_labels, test_codes, test_labels, accurac
     return f"Chance would be {1 / len(digits):.0%}."
 
 
-def _check_classifier(predicted, labels):
+@exercise("collect a (N, 10) array of negative ELBOs, one column per label, and take "
+          "argmin(axis=1).")
+def exercise_3(predicted, labels):
     labels = np.asarray(labels)
     predicted = np.asarray(predicted)
     if predicted.shape != labels.shape:
@@ -96,23 +97,3 @@ def _check_classifier(predicted, labels):
         raise Mismatch(f"only {accuracy:.0%} of the predictions are right, not far above chance "
                        "(10%): the best label is the one with the LOWEST negative ELBO.")
     return f"{accuracy:.1%} right, without ever training on the classification."
-
-
-exercise_1 = Exercise(
-    "Exercise 1",
-    _check_weights,
-    "each filter has a kernel_size x kernel_size kernel for every input channel, plus a bias; "
-    "a Dense layer has one weight per (input, unit) pair, plus a bias per unit.",
-)
-exercise_2 = Exercise(
-    "Exercise 2",
-    _check_centroids,
-    "pass check(train_codes, y_train, test_codes, y_test, accuracy) with the mean codes from "
-    "cvae.encode(images, labels)[0]; a centroid is the mean of one digit's training codes, and "
-    "each held-out code gets the digit of the centroid nearest to it (Euclidean distance).",
-)
-exercise_3 = Exercise(
-    "Exercise 3",
-    _check_classifier,
-    "collect a (N, 10) array of negative ELBOs, one column per label, and take argmin(axis=1).",
-)
