@@ -1,18 +1,6 @@
-"""Train once, reuse later: a cache of trained VAEs keyed by what made them.
-
-Notebook 05 trains a VAE; later notebooks must not train the same model again. The cache
-key is a SHA-256 over the model's configuration (architecture, binarization, seed, beta,
-free bits), the training settings (epochs, batch size, learning rate, and each callback's
-class and configuration) and the data (its source and fingerprints of the training and
-test images), so any change trains a new model. Each
-entry is two files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
-``<name>-<key>.json`` (the key's inputs, the model file's SHA-256, and the training
-history). Both are written atomically (``files.atomic_write``), the model first; a
-missing, corrupt or mismatched entry is reported in one line and retrained, never used.
-Introduced in notebook 05.
-
-:class:`KLWarmup` (notebook 07) is a callback for ``fit`` and ``train_or_load_vae``: it
-raises the KL weight from 0 to the model's beta over the first epochs (Bowman et al. 2016).
+"""Train once, reuse later: :func:`train_or_load_vae` keeps trained VAEs in a cache keyed by
+what made them (notebook 05), so later notebooks do not train the same model again.
+:class:`KLWarmup` (notebook 07) is a KL warm-up callback for it and for ``fit``.
 """
 
 from __future__ import annotations
@@ -68,13 +56,10 @@ class KLWarmup(keras.callbacks.Callback):
         """The fraction of the model's beta used in ``epoch`` (0-based): min(1, epoch / epochs)."""
         return min(1.0, check_int(epoch, "epoch", minimum=0) / self.epochs)
 
-    def _set_model(self):
+    def on_train_begin(self, logs=None):
         if not isinstance(self.model, VAE):
             raise TypeError(f"KLWarmup works on a vae_tutorial VAE (it sets model.beta); got a "
                             f"{type(self.model).__name__}.")
-
-    def on_train_begin(self, logs=None):
-        self._set_model()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.beta.assign(self.model.target_beta * self.weight(epoch))
@@ -91,7 +76,7 @@ def _callback_configs(callbacks) -> list[dict]:
     """Each callback's class and configuration, for the cache key; refuses what has none."""
     if callbacks is None:
         return []
-    if isinstance(callbacks, keras.callbacks.Callback) or not isinstance(callbacks, (list, tuple)):
+    if not isinstance(callbacks, (list, tuple)):
         raise TypeError(f"callbacks must be a list of callbacks, such as [KLWarmup(epochs=10)]; "
                         f"got {type(callbacks).__name__}.")
     configs = []
@@ -99,12 +84,11 @@ def _callback_configs(callbacks) -> list[dict]:
         if not isinstance(callback, keras.callbacks.Callback):
             raise TypeError(f"callbacks[{i}] must be a keras callback; got "
                             f"{type(callback).__name__}.")
-        get_config = getattr(callback, "get_config", None)
-        if get_config is None:
+        if not hasattr(callback, "get_config"):
             raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no get_config(), so "
                             "its settings cannot be part of the cache key. Use a callback that "
                             "defines get_config() (such as KLWarmup), or train with model.fit.")
-        config = get_config()
+        config = callback.get_config()
         try:
             json.dumps(config, sort_keys=True)
         except TypeError as exc:
@@ -117,7 +101,8 @@ def _callback_configs(callbacks) -> list[dict]:
 
 def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
                  learning_rate: float, callbacks=None) -> tuple[str, dict]:
-    """The cache key (16 hex digits) and the JSON-able description it hashes."""
+    """The cache key (16 hex digits) and the JSON-able description it is the SHA-256 of:
+    all that shapes the trained model, so that any change trains a new one."""
     description = {
         "model": model.get_config(),
         "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
@@ -150,10 +135,13 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     ``lambda: build_vae(seed=0)``); it is called every time, to compute the key, so pass
     the function, not a model it built. ``data`` is what :func:`~vae_tutorial.data.load_mnist`
     returned: trained on ``data.x_train``, validated on ``data.x_test``. ``epochs``,
-    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key. ``callbacks``: a list
-    of Keras callbacks for ``fit``, each with a ``get_config()`` (such as :class:`KLWarmup`);
-    each one's class and configuration are part of the key. ``cache_dir`` is the cache's
-    folder; default ``<vae_tutorial.data.cache_dir()>/models``.
+    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key (:func:`training_key`).
+    ``callbacks``: a list of Keras callbacks for ``fit``, each with a ``get_config()`` (such
+    as :class:`KLWarmup`). ``cache_dir`` is the cache's folder; default
+    ``<vae_tutorial.data.cache_dir()>/models``. An entry is ``<name>-<key>.keras`` (the
+    model) and ``<name>-<key>.json`` (the key's description, the model file's SHA-256 and
+    the history), each written atomically, the model first; a missing, corrupt or
+    mismatched entry is reported in one line and retrained, never used.
 
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
     twins, nats per image; and whatever the callbacks log, such as :class:`KLWarmup`'s
@@ -194,12 +182,10 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
         labelled = getattr(model, "needs_labels", False)
         train = (data.x_train, data.y_train) if labelled else data.x_train
         test = (data.x_test, data.y_test) if labelled else data.x_test
-        history = model.fit(train, epochs=epochs, batch_size=batch_size,
-                            validation_data=test, callbacks=list(callbacks or []),
-                            verbose=0).history
+        history = model.fit(train, epochs=epochs, batch_size=batch_size, validation_data=test,
+                            callbacks=list(callbacks or []), verbose=0).history
         history = {k: [float(v) for v in values] for k, values in history.items()}
-    # Both paths return (and the cache stores) the weights with a fresh optimizer: the
-    # training run's Adam state is not kept, so trained and loaded models are alike.
+    # A fresh optimizer either way: trained and loaded models are alike, and so is the cache.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
     if cached is None:
         with atomic_write(model_path) as tmp:
@@ -225,11 +211,10 @@ def _load_entry(model_path: Path, meta_path: Path, description: dict):
             raise ValueError("its recorded configuration differs from the requested one")
         if file_sha256(model_path) != meta["model_sha256"]:
             raise ValueError("the model file does not match its recorded SHA-256 (corrupt)")
-        model = load_vae(model_path)
         history = {k: [float(v) for v in values] for k, values in meta["history"].items()}
+        return load_vae(model_path), history
     except Exception as exc:  # any fault: say so, retrain, overwrite
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         print(f"vae_tutorial: not using the cached model {model_path.name} ({reason}); "
               "training it again.", file=sys.stderr)
         return None
-    return model, history
