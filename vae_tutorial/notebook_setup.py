@@ -26,6 +26,7 @@ _STARTUP_NOTICE = re.compile(
     r"|Unable to register cu\w+ factory|TF-TRT Warning)"
 )
 
+
 def setup_notebook(seed: int = DEFAULT_SEED) -> int:
     """Seed every random number generator, quiet TensorFlow and style matplotlib.
 
@@ -35,10 +36,9 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> int:
     TensorFlow's start-up notices are quieted through its own switches (its C++ log level,
     read when TensorFlow loads, so call this first; its Python and absl loggers;
     deprecation warnings) and, for the few it prints while loading regardless, by holding
-    back exactly those lines; errors and crash reports still reach the notebook and the
-    terminal. In a notebook on Linux it also hands memory freed by each cell back to the
-    system (``_release_memory``). Returns the seed, so a notebook can print it.
-    Introduced in notebook 01.
+    back exactly those lines; errors and crash reports still show. In a notebook on Linux
+    it also hands memory freed by each cell back to the system (``_release_memory``).
+    Returns the seed, so a notebook can print it. Introduced in notebook 01.
     """
     seed = check_int(seed, "seed", minimum=0)
     # 3 hides the C++ core's INFO, WARNING and ERROR notices (CUDA probes on a machine
@@ -46,11 +46,9 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if os.environ["KERAS_BACKEND"] != "tensorflow":
-        raise RuntimeError(
-            f"KERAS_BACKEND is {os.environ['KERAS_BACKEND']!r}; this course needs the "
-            "TensorFlow backend. Unset KERAS_BACKEND or set it to 'tensorflow', then "
-            "restart the kernel."
-        )
+        raise RuntimeError(f"KERAS_BACKEND is {os.environ['KERAS_BACKEND']!r}; this course needs "
+                           "the TensorFlow backend. Unset KERAS_BACKEND or set it to "
+                           "'tensorflow', then restart the kernel.")
     with _startup_notices_filtered():  # loading TensorFlow and starting its runtime
         import absl.logging
         import keras
@@ -84,12 +82,9 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> int:
 
 def _release_memory(result=None) -> None:
     """After each cell: collect garbage, then hand the C allocator's free memory back
-    (glibc's ``malloc_trim``).
-
-    Training leaves tens of MiB per ``fit`` freed but still held by the allocator, so a
-    kernel's resident memory creeps up cell by cell (notebook 05 peaked at about 1,050 MiB
-    without this, 1,000 MiB with it: Binder guarantees 1 GiB).
-    """
+    (glibc's ``malloc_trim``). Training leaves tens of MiB per ``fit`` freed but held by the
+    allocator, so a kernel's resident memory creeps up cell by cell (notebook 05 peaked at
+    about 1,050 MiB without this, 1,000 MiB with it: Binder guarantees 1 GiB)."""
     gc.collect()
     _release_memory.malloc_trim(0)
 
@@ -111,6 +106,5 @@ def _startup_notices_filtered():
             os.close(saved)
             held.seek(0)
             text = held.read().decode("utf-8", "replace")
-            kept = [line for line in text.splitlines(keepends=True)
-                    if line.strip() and not _STARTUP_NOTICE.match(line)]
-            sys.stderr.write("".join(kept))
+            sys.stderr.writelines(line for line in text.splitlines(keepends=True)
+                                  if line.strip() and not _STARTUP_NOTICE.match(line))

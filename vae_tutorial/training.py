@@ -32,16 +32,14 @@ def _fingerprint(images: np.ndarray) -> str:
 
 
 class KLWarmup(keras.callbacks.Callback):
-    """KL warm-up (KL annealing, Bowman et al. 2016): the KL weight rises linearly from 0.
+    """KL warm-up (KL annealing, Bowman et al. 2016): the KL weight rises linearly from 0,
+    so early on the encoder may put information into z before the KL term charges for it.
 
-    At the start of epoch e (0, 1, 2, ...) it sets ``model.beta`` to
-    ``model.target_beta * min(1, e / epochs)``: 0 in the first epoch, the model's own beta
-    from epoch ``epochs`` on. Early on the encoder may then put information into z before
-    the KL term charges for it. It adds ``"beta"`` (the weight used in each epoch) to the
-    logs, so it appears in ``fit``'s history, and sets ``model.beta`` back to
-    ``model.target_beta`` when training ends. ``epochs``: a positive int. Per epoch, not per
-    step: a VAE runs ``STEPS_PER_EXECUTION`` steps per call, and callbacks see batches only
-    between calls. Introduced in notebook 07.
+    At the start of epoch e (0, 1, 2, ...) it sets ``model.beta`` to ``model.target_beta *``
+    :meth:`weight` ``(e)``, logs it as ``"beta"`` (so ``fit``'s history shows it), and sets
+    ``model.beta`` back to ``model.target_beta`` when training ends. ``epochs``: a positive
+    int. Per epoch, not per step: a VAE runs ``STEPS_PER_EXECUTION`` steps per call, and
+    callbacks see batches only between calls. Introduced in notebook 07.
     """
 
     def __init__(self, epochs: int):
@@ -53,7 +51,8 @@ class KLWarmup(keras.callbacks.Callback):
         return {"epochs": self.epochs}
 
     def weight(self, epoch: int) -> float:
-        """The fraction of the model's beta used in ``epoch`` (0-based): min(1, epoch / epochs)."""
+        """The fraction of the model's beta used in ``epoch`` (0-based): min(1, epoch / epochs),
+        0 in the first epoch, 1 from epoch ``epochs`` on."""
         return min(1.0, check_int(epoch, "epoch", minimum=0) / self.epochs)
 
     def on_train_begin(self, logs=None):
@@ -140,7 +139,7 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     as :class:`KLWarmup`). ``cache_dir`` is the cache's folder; default
     ``<vae_tutorial.data.cache_dir()>/models``. An entry is ``<name>-<key>.keras`` (the
     model) and ``<name>-<key>.json`` (the key's description, the model file's SHA-256 and
-    the history), each written atomically, the model first; a missing, corrupt or
+    the history), each written atomically, the model last; a missing, corrupt or
     mismatched entry is reported in one line and retrained, never used.
 
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
@@ -148,8 +147,7 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     ``beta``) to its per-epoch values, whether trained now or loaded.
     Introduced in notebook 05; ``callbacks`` added in notebook 07.
     """
-    if (not isinstance(name, str) or not name or any(ch in name for ch in "/\\")
-            or name.startswith(".")):
+    if not isinstance(name, str) or not name or name[0] == "." or "/" in name or "\\" in name:
         raise ValueError(f"name must be a plain file-name label such as 'vae-05'; got {name!r}.")
     if isinstance(build, keras.Model) or not callable(build):
         raise TypeError(f"build must be a function that returns a new VAE, such as "
@@ -187,17 +185,12 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
         history = {k: [float(v) for v in values] for k, values in history.items()}
     # A fresh optimizer either way: trained and loaded models are alike, and so is the cache.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
-    if cached is None:
-        with atomic_write(model_path) as tmp:
+    if cached is None:  # an error leaves neither file; the meta goes into place first
+        with atomic_write(model_path) as tmp, atomic_write(meta_path) as meta_tmp:
             model.save(tmp)
-        try:
-            meta = {"description": description, "model_sha256": file_sha256(model_path),
+            meta = {"description": description, "model_sha256": file_sha256(tmp),
                     "history": history}
-            with atomic_write(meta_path) as tmp:
-                tmp.write_text(json.dumps(meta, default=str))
-        except BaseException:  # no model file without its meta file
-            model_path.unlink(missing_ok=True)
-            raise
+            meta_tmp.write_text(json.dumps(meta, default=str))
     return model, history
 
 
