@@ -183,9 +183,9 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
         history = model.fit(train, epochs=epochs, batch_size=batch_size, validation_data=test,
                             callbacks=list(callbacks or []), verbose=0).history
         history = {k: [float(v) for v in values] for k, values in history.items()}
-    # A fresh optimizer either way: trained and loaded models are alike, and so is the cache.
+    # A fresh optimizer either way, so trained, loaded and cached models are alike.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
-    if cached is None:  # an error leaves neither file; the meta goes into place first
+    if cached is None:  # both files complete before the meta, then the model, go into place
         with atomic_write(model_path) as tmp, atomic_write(meta_path) as meta_tmp:
             model.save(tmp)
             meta = {"description": description, "model_sha256": file_sha256(tmp),
