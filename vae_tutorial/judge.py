@@ -1,18 +1,9 @@
-"""The digit judge: a small MNIST classifier that scores how digit-like images look.
-
-Introduced in notebook 02 (where it is written by hand) and kept here so that notebook 05
-and later notebooks score generated images with the same judge. A classifier trained on
-real digits is confident (top-class probability near 1) on clear digits and hesitates on
-hybrids and smudges; it can also be confident on images that are no digit at all, so
-its scores mean something only next to a floor measured on non-digits (noise images).
-
-:func:`train_judge` trains notebook 02's classifier (784 pixels -> Dense(128, relu) ->
-Dense(10) logits); :func:`judge_confidence` scores images with it (:class:`JudgeScores`).
+"""The digit judge: notebook 02's MNIST classifier (:func:`train_judge`), kept here so that
+later notebooks score generated images with the same judge (:func:`judge_confidence`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import keras
@@ -109,7 +100,7 @@ class JudgeScores:
         """Standard error of ``mean`` (sample std / sqrt(N); 0 for one image)."""
         if self.n < 2:
             return 0.0
-        return float(self.top_probability.std(ddof=1) / math.sqrt(self.n))
+        return float(self.top_probability.std(ddof=1) / np.sqrt(self.n))
 
     @property
     def share_confident(self) -> float:
@@ -120,7 +111,7 @@ class JudgeScores:
     def share_confident_error(self) -> float:
         """Binomial standard error of ``share_confident``: sqrt(p (1 - p) / N)."""
         p = self.share_confident
-        return math.sqrt(p * (1.0 - p) / self.n)
+        return float(np.sqrt(p * (1.0 - p) / self.n))
 
     @property
     def class_shares(self) -> np.ndarray:
@@ -152,7 +143,10 @@ def judge_confidence(judge, images, labels=None, *, threshold: float = CONFIDENT
     NaN (real digits, decoded pixel probabilities, binary draws, noise). ``labels``:
     optional true digits (N,), which fill in ``accuracy``. ``threshold``: in (0, 1), the
     top probability ``share_confident`` counts images above. Returns :class:`JudgeScores`.
-    Introduced in notebook 02.
+    A judge trained on real digits is confident on clear digits and hesitates on hybrids and
+    smudges, but it can also be confident on images that are no digit at all: its scores
+    mean something only next to a floor measured on non-digits (noise images). Introduced
+    in notebook 02.
     """
     if not isinstance(judge, keras.Model):
         raise TypeError(f"judge must be a keras.Model (from train_judge); got "

@@ -1,18 +1,6 @@
-"""Train once, reuse later: a cache of trained VAEs keyed by what made them.
-
-Notebook 05 trains a VAE; later notebooks must not train the same model again. The cache
-key is a SHA-256 over the model's configuration (architecture, binarization, seed, beta,
-free bits), the training settings (epochs, batch size, learning rate, and each callback's
-class and configuration) and the data (its source and fingerprints of the training and
-test images), so any change trains a new model. Each
-entry is two files under ``<cache_dir>/models/``: ``<name>-<key>.keras`` (the model) and
-``<name>-<key>.json`` (the key's inputs, the model file's SHA-256, and the training
-history). Both are written atomically (``files.atomic_write``), the model first; a
-missing, corrupt or mismatched entry is reported in one line and retrained, never used.
-Introduced in notebook 05.
-
-:class:`KLWarmup` (notebook 07) is a callback for ``fit`` and ``train_or_load_vae``: it
-raises the KL weight from 0 to the model's beta over the first epochs (Bowman et al. 2016).
+"""Train once, reuse later: :func:`train_or_load_vae` keeps trained VAEs in a cache keyed by
+what made them (notebook 05), so later notebooks do not train the same model again.
+:class:`KLWarmup` (notebook 07) is a KL warm-up callback for it and for ``fit``.
 """
 
 from __future__ import annotations
@@ -44,16 +32,14 @@ def _fingerprint(images: np.ndarray) -> str:
 
 
 class KLWarmup(keras.callbacks.Callback):
-    """KL warm-up (KL annealing, Bowman et al. 2016): the KL weight rises linearly from 0.
+    """KL warm-up (KL annealing, Bowman et al. 2016): the KL weight rises linearly from 0,
+    so early on the encoder may put information into z before the KL term charges for it.
 
-    At the start of epoch e (0, 1, 2, ...) it sets ``model.beta`` to
-    ``model.target_beta * min(1, e / epochs)``: 0 in the first epoch, the model's own beta
-    from epoch ``epochs`` on. Early on the encoder may then put information into z before
-    the KL term charges for it. It adds ``"beta"`` (the weight used in each epoch) to the
-    logs, so it appears in ``fit``'s history, and sets ``model.beta`` back to
-    ``model.target_beta`` when training ends. ``epochs``: a positive int. Per epoch, not per
-    step: a VAE runs ``STEPS_PER_EXECUTION`` steps per call, and callbacks see batches only
-    between calls. Introduced in notebook 07.
+    At the start of epoch e (0, 1, 2, ...) it sets ``model.beta`` to ``model.target_beta *``
+    :meth:`weight` ``(e)``, logs it as ``"beta"`` (so ``fit``'s history shows it), and sets
+    ``model.beta`` back to ``model.target_beta`` when training ends. ``epochs``: a positive
+    int. Per epoch, not per step: a VAE runs ``STEPS_PER_EXECUTION`` steps per call, and
+    callbacks see batches only between calls. Introduced in notebook 07.
     """
 
     def __init__(self, epochs: int):
@@ -65,16 +51,14 @@ class KLWarmup(keras.callbacks.Callback):
         return {"epochs": self.epochs}
 
     def weight(self, epoch: int) -> float:
-        """The fraction of the model's beta used in ``epoch`` (0-based): min(1, epoch / epochs)."""
+        """The fraction of the model's beta used in ``epoch`` (0-based): min(1, epoch / epochs),
+        0 in the first epoch, 1 from epoch ``epochs`` on."""
         return min(1.0, check_int(epoch, "epoch", minimum=0) / self.epochs)
 
-    def _set_model(self):
+    def on_train_begin(self, logs=None):
         if not isinstance(self.model, VAE):
             raise TypeError(f"KLWarmup works on a vae_tutorial VAE (it sets model.beta); got a "
                             f"{type(self.model).__name__}.")
-
-    def on_train_begin(self, logs=None):
-        self._set_model()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.beta.assign(self.model.target_beta * self.weight(epoch))
@@ -91,7 +75,7 @@ def _callback_configs(callbacks) -> list[dict]:
     """Each callback's class and configuration, for the cache key; refuses what has none."""
     if callbacks is None:
         return []
-    if isinstance(callbacks, keras.callbacks.Callback) or not isinstance(callbacks, (list, tuple)):
+    if not isinstance(callbacks, (list, tuple)):
         raise TypeError(f"callbacks must be a list of callbacks, such as [KLWarmup(epochs=10)]; "
                         f"got {type(callbacks).__name__}.")
     configs = []
@@ -99,12 +83,11 @@ def _callback_configs(callbacks) -> list[dict]:
         if not isinstance(callback, keras.callbacks.Callback):
             raise TypeError(f"callbacks[{i}] must be a keras callback; got "
                             f"{type(callback).__name__}.")
-        get_config = getattr(callback, "get_config", None)
-        if get_config is None:
+        if not hasattr(callback, "get_config"):
             raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no get_config(), so "
                             "its settings cannot be part of the cache key. Use a callback that "
                             "defines get_config() (such as KLWarmup), or train with model.fit.")
-        config = get_config()
+        config = callback.get_config()
         try:
             json.dumps(config, sort_keys=True)
         except TypeError as exc:
@@ -117,7 +100,8 @@ def _callback_configs(callbacks) -> list[dict]:
 
 def training_key(model: VAE, data: MnistData, *, epochs: int, batch_size: int,
                  learning_rate: float, callbacks=None) -> tuple[str, dict]:
-    """The cache key (16 hex digits) and the JSON-able description it hashes."""
+    """The cache key (16 hex digits) and the JSON-able description it is the SHA-256 of:
+    all that shapes the trained model, so that any change trains a new one."""
     description = {
         "model": model.get_config(),
         "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
@@ -150,18 +134,20 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
     ``lambda: build_vae(seed=0)``); it is called every time, to compute the key, so pass
     the function, not a model it built. ``data`` is what :func:`~vae_tutorial.data.load_mnist`
     returned: trained on ``data.x_train``, validated on ``data.x_test``. ``epochs``,
-    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key. ``callbacks``: a list
-    of Keras callbacks for ``fit``, each with a ``get_config()`` (such as :class:`KLWarmup`);
-    each one's class and configuration are part of the key. ``cache_dir`` is the cache's
-    folder; default ``<vae_tutorial.data.cache_dir()>/models``.
+    ``batch_size`` and ``learning_rate`` (Adam's) are part of the key (:func:`training_key`).
+    ``callbacks``: a list of Keras callbacks for ``fit``, each with a ``get_config()`` (such
+    as :class:`KLWarmup`). ``cache_dir`` is the cache's folder; default
+    ``<vae_tutorial.data.cache_dir()>/models``. An entry is ``<name>-<key>.keras`` (the
+    model) and ``<name>-<key>.json`` (the key's description, the model file's SHA-256 and
+    the history), each written atomically, the model last; a missing, corrupt or
+    mismatched entry is reported in one line and retrained, never used.
 
     ``history`` maps each metric (``loss``, ``reconstruction``, ``kl`` and their ``val_``
     twins, nats per image; and whatever the callbacks log, such as :class:`KLWarmup`'s
     ``beta``) to its per-epoch values, whether trained now or loaded.
     Introduced in notebook 05; ``callbacks`` added in notebook 07.
     """
-    if (not isinstance(name, str) or not name or any(ch in name for ch in "/\\")
-            or name.startswith(".")):
+    if not isinstance(name, str) or not name or name[0] == "." or "/" in name or "\\" in name:
         raise ValueError(f"name must be a plain file-name label such as 'vae-05'; got {name!r}.")
     if isinstance(build, keras.Model) or not callable(build):
         raise TypeError(f"build must be a function that returns a new VAE, such as "
@@ -194,24 +180,17 @@ def train_or_load_vae(name: str, build: Callable[[], VAE], data: MnistData, *, e
         labelled = getattr(model, "needs_labels", False)
         train = (data.x_train, data.y_train) if labelled else data.x_train
         test = (data.x_test, data.y_test) if labelled else data.x_test
-        history = model.fit(train, epochs=epochs, batch_size=batch_size,
-                            validation_data=test, callbacks=list(callbacks or []),
-                            verbose=0).history
+        history = model.fit(train, epochs=epochs, batch_size=batch_size, validation_data=test,
+                            callbacks=list(callbacks or []), verbose=0).history
         history = {k: [float(v) for v in values] for k, values in history.items()}
-    # Both paths return (and the cache stores) the weights with a fresh optimizer: the
-    # training run's Adam state is not kept, so trained and loaded models are alike.
+    # A fresh optimizer either way, so trained, loaded and cached models are alike.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
-    if cached is None:
-        with atomic_write(model_path) as tmp:
+    if cached is None:  # both files complete before the meta, then the model, go into place
+        with atomic_write(model_path) as tmp, atomic_write(meta_path) as meta_tmp:
             model.save(tmp)
-        try:
-            meta = {"description": description, "model_sha256": file_sha256(model_path),
+            meta = {"description": description, "model_sha256": file_sha256(tmp),
                     "history": history}
-            with atomic_write(meta_path) as tmp:
-                tmp.write_text(json.dumps(meta, default=str))
-        except BaseException:  # no model file without its meta file
-            model_path.unlink(missing_ok=True)
-            raise
+            meta_tmp.write_text(json.dumps(meta, default=str))
     return model, history
 
 
@@ -225,11 +204,10 @@ def _load_entry(model_path: Path, meta_path: Path, description: dict):
             raise ValueError("its recorded configuration differs from the requested one")
         if file_sha256(model_path) != meta["model_sha256"]:
             raise ValueError("the model file does not match its recorded SHA-256 (corrupt)")
-        model = load_vae(model_path)
         history = {k: [float(v) for v in values] for k, values in meta["history"].items()}
+        return load_vae(model_path), history
     except Exception as exc:  # any fault: say so, retrain, overwrite
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         print(f"vae_tutorial: not using the cached model {model_path.name} ({reason}); "
               "training it again.", file=sys.stderr)
         return None
-    return model, history
