@@ -154,10 +154,7 @@ OPTIONAL_SUFFIX = " (optional)"
 
 DAY_START = 9 * 60  # 09:00, in minutes after midnight
 MIN_AFTER_BREAK = 30  # no break unless this much teaching is left after its time
-# The course has two parts: the foundations (notebooks 01-06, from autoencoders to a
-# working VAE and its latent space) and the advanced notebooks after them (07 onwards).
-# Each part is planned on its own, as one-day and as half-day workshops.
-FOUNDATIONS_LAST = 6
+FOUNDATIONS_LAST = 6  # the foundations end with notebook 06; the advanced part follows
 PART_NAMES = ("Foundations", "Advanced")
 
 SCHEDULE_START = "<!-- schedule:start -->"
@@ -215,8 +212,7 @@ def _headings(nb: NotebookNode, name: str):
                 raise ValueError(
                     f"{name}, cell {number}, line {line_number}: heading {line.strip()!r} "
                     f"marks something optional in a way the schedule cannot read; end the "
-                    f"heading with exactly '{OPTIONAL_SUFFIX}'"
-                )
+                    f"heading with exactly '{OPTIONAL_SUFFIX}'")
             yield title, match["text"].endswith(OPTIONAL_SUFFIX)
 
 
@@ -236,8 +232,7 @@ def read_plan(nb: NotebookNode, name: str) -> NotebookPlan:
     timing = next((i for i, line in enumerate(lines) if line.startswith("**Teaching")), None)
     if timing is None:
         raise ValueError(
-            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'"
-        )
+            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'")
     where = f"{name}, cell {number}, line {timing + 1}"
     match = _HEADER_RE.match(lines[timing])
     if match is None:
@@ -253,20 +248,17 @@ def read_plan(nb: NotebookNode, name: str) -> NotebookPlan:
         if core > total:
             raise ValueError(
                 f"{where}: {key} has core {core} min, more than its total {total} min; the "
-                f"core is the part of the total that the one-day path keeps"
-            )
+                f"core is the part of the total that the one-day path keeps")
         if optional and core == total:
             raise ValueError(
                 f"{where}: {kind}(s) {', '.join(map(repr, optional))} are marked "
                 f"optional, but the {key} minutes have no smaller core; write "
-                f"'{total} min (core N)' with N the minutes without them"
-            )
+                f"'{total} min (core N)' with N the minutes without them")
         if core < total and not optional:
             raise ValueError(
                 f"{where}: {key} is {total} min (core {core}), but no {kind} heading ends "
                 f"with '{OPTIONAL_SUFFIX}'; mark the optional {kind}s, or make the core "
-                f"equal to the total"
-            )
+                f"equal to the total")
         fields |= {key: total, f"core_{key}": core, f"optional_{kind}s": optional}
     numbers = (int(m["number"]) for t, opt in headings if not opt and (m := _EXERCISE_RE.match(t)))
     return NotebookPlan(name, titles[0], **fields, core_exercise_numbers=tuple(numbers))
@@ -460,8 +452,7 @@ def update_schedule(document: str | os.PathLike, paths: list[str | os.PathLike])
     if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
         raise ValueError(
             f"{document}: needs exactly one '{SCHEDULE_START}' line followed by one "
-            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes"
-        )
+            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes")
     head, rest = text.split(SCHEDULE_START)
     tail = rest.split(SCHEDULE_END)[1]
     new = f"{head}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{tail}"
