@@ -5,18 +5,14 @@
 
 A solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines in a cell with
 nbgrader's solution metadata (``stamp`` adds it), so the notebooks also import into an
-nbgrader course. ``write`` checks every marker (a misspelled or unbalanced one is an error
-naming notebook, cell and line), clears the solutions with nbgrader's ``ClearSolutions``,
-keeps the other outputs and the self-checks, and never writes over the source folder or,
-without ``--force``, a file already in the destination. nbgrader is the ``instructor`` extra.
-Introduced with the classroom kit (issue 11).
+nbgrader course; nbgrader is the ``instructor`` extra. Introduced with the classroom kit
+(issue 11).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import re
 import sys
@@ -26,11 +22,10 @@ import nbformat
 from nbformat import NotebookNode
 
 from .files import atomic_write
-from .notebook_tools import write_notebook
+from .notebook_tools import METADATA_KEY, write_notebook
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
-HASH_KEY = "vae_tutorial"  # notebook_tools' source and outputs hashes: stale in a copy
 # A line meant as a marker: nbgrader's delimiters anywhere in it, or a comment starting with
 # "begin"/"end" and "sol" in any case or spelling ("## Begin solution", "### END SOLUTON").
 _MARKER_LIKE = re.compile(r"BEGIN SOLUTION|END SOLUTION|^\s*#+\s*(begin|end)[\s_-]*sol", re.I)
@@ -120,15 +115,12 @@ def read_notebook(path: str | os.PathLike) -> NotebookNode:
     """The notebook at ``path``; ``NotebookError`` (a one-line reason, no traceback) if the
     file is missing, not JSON, or not a valid version-4 notebook."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-        if not isinstance(json.loads(text), dict):
-            raise ValueError("the file holds JSON, but not a JSON object")
-        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc})") from None
+    except nbformat.reader.NotJSONError as exc:
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc.__cause__ or exc})") from None
     except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
         raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
                             "restore it from git, or open and save it in JupyterLab") from None
@@ -139,26 +131,8 @@ def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
     """A copy of ``nb`` with each solution replaced by nbgrader's stub (by its
     ``ClearSolutions`` preprocessor), the outputs of those cells and notebook_tools'
     hashes removed; and the number of solution blocks cleared. ``SolutionMarkerError`` for
-    a bad marker or a solution cell without nbgrader metadata (run ``stamp``)."""
-    blocks = _checked_blocks(nb, name)
-    try:
-        from nbgrader.preprocessors import ClearSolutions
-    except ImportError:
-        raise ImportError(f"student copies need nbgrader, an instructor's extra: {INSTALL}"
-                          ) from None
-    student = copy.deepcopy(nb)
-    student, _ = ClearSolutions().preprocess(student, {})
-    for index, cell in enumerate(student.cells):
-        if cell.cell_type == "code":
-            cell.metadata.pop(HASH_KEY, None)
-            if index in blocks:
-                cell.outputs, cell.execution_count = [], None
-    return student, sum(blocks.values())
-
-
-def _checked_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
-    """:func:`solution_blocks`, after checking that exactly the cells holding a solution are
-    nbgrader solution cells."""
+    a bad marker, a solution cell without nbgrader metadata (run ``stamp``) or an nbgrader
+    solution cell without a solution block (nbgrader would clear all of it)."""
     blocks = solution_blocks(nb, name)
     for index, cell in enumerate(nb.cells):
         if (index in blocks) != _is_solution_cell(cell):
@@ -168,14 +142,25 @@ def _checked_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
             raise SolutionMarkerError(
                 f"{name}, cell {index + 1}: {problem}; run `python -m vae_tutorial.student_copy "
                 "stamp` on the notebook")
-    return blocks
+    try:
+        from nbgrader.preprocessors import ClearSolutions
+    except ImportError:
+        raise ImportError(f"student copies need nbgrader, an instructor's extra: {INSTALL}"
+                          ) from None
+    student, _ = ClearSolutions().preprocess(copy.deepcopy(nb), {})
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type == "code":
+            cell.metadata.pop(METADATA_KEY, None)  # stale in a copy
+            if index in blocks:
+                cell.outputs, cell.execution_count = [], None
+    return student, sum(blocks.values())
 
 
 def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike,
                          force: bool = False) -> list[Path]:
-    """Write a student copy of every notebook in ``src_dir`` to ``dest_dir``, and a copy of
-    the folder's other files (NOTATION.md), and return their paths. Checks all first and
-    writes nothing on any error: ``dest_dir`` is ``src_dir``, a copy would replace an
+    """Write a :func:`student_copy` of every notebook in ``src_dir`` to ``dest_dir``, and a
+    copy of the folder's other files (NOTATION.md), and return their paths. Checks all first
+    and writes nothing on any error: ``dest_dir`` is ``src_dir``, a copy would replace an
     existing file (unless ``force``; never a source), a bad marker, a malformed notebook."""
     src, dest = Path(src_dir).resolve(), Path(dest_dir).resolve()
     if src == dest:
@@ -185,8 +170,6 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     if not sources:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
     notebooks = [read_notebook(path) for path in sources]
-    for path, nb in zip(sources, notebooks, strict=True):
-        _checked_blocks(nb, path.name)
     others = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix != ".ipynb"
               and not p.name.startswith(".")]
     targets = [dest / path.name for path in sources + others]
