@@ -1,25 +1,13 @@
 """Prepare a classroom with no reliable network: download MNIST once and pre-train every
-cached model, so the room needs neither the network nor the waiting.
-
-Command line (``make prepare-room`` runs the first form)::
+cached model, so the room needs neither the network nor the waiting. Command line (``make
+prepare-room`` runs the first form)::
 
     python -m vae_tutorial.prepare_room                          # the default cache folder
     python -m vae_tutorial.prepare_room --cache-dir /srv/vae-cache
     python -m vae_tutorial.prepare_room --offline                # a room that will run offline
 
-It (1) downloads the full MNIST into the cache folder and checks it (``load_mnist(
-source="keras")``; without a network this fails at once, with the reason), unless
-``--offline`` (or ``VAE_TUTORIAL_OFFLINE=1``) says the room will use the offline subset;
-(2) executes every notebook once, top to bottom in a fresh kernel, on a throwaway copy of
-the notebooks' folder (the committed notebooks and their outputs are never touched), with
-``VAE_TUTORIAL_CACHE_DIR`` set to the cache folder and ``VAE_TUTORIAL_OFFLINE`` as the room
-will have it, so every ``train_or_load_vae`` call trains and caches its model (or finds it
-cached); (3) lists what the cache holds, for copying to the learners' machines (see
-INSTRUCTORS.md). A model's cache key includes the data, the model and the Keras version:
-prepare with the same data mode and the same environment the learners will use.
-
-Imports no TensorFlow itself (the download step does, through ``load_mnist``).
-Introduced for the instructor guide (INSTRUCTORS.md); not used by the notebooks.
+Introduced for the instructor guide (INSTRUCTORS.md); not used by the notebooks. Imports no
+TensorFlow itself (the download step does, through ``load_mnist``).
 """
 
 from __future__ import annotations
@@ -60,17 +48,16 @@ def cache_entries(folder: str | os.PathLike) -> list[CacheEntry]:
     entries = []
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+        model = relative.parent == Path(MODELS)
+        if (not path.is_file() or any(part.startswith(".") for part in relative.parts)
+                or model and path.suffix == ".json"):  # a .json is described with its model
             continue
         description = ""
         if relative == Path(data.CACHE_FILENAME):
-            ok = data.file_sha256(path) == data.MNIST_SHA256
-            description = ("full MNIST, checksum OK" if ok else
-                           "full MNIST, CHECKSUM MISMATCH (delete it; it will be downloaded "
-                           "again)")
-        elif relative.parent == Path(MODELS) and path.suffix == ".json":
-            continue  # described with its model
-        elif relative.parent == Path(MODELS) and path.suffix == ".keras":
+            description = ("full MNIST, checksum OK" if data.file_sha256(path) == data.MNIST_SHA256
+                           else "full MNIST, CHECKSUM MISMATCH (delete it; it will be "
+                           "downloaded again)")
+        elif model and path.suffix == ".keras":
             description = _model_description(path.with_suffix(".json"))
         entries.append(CacheEntry(str(relative), path.stat().st_size, description))
     return entries
@@ -78,8 +65,7 @@ def cache_entries(folder: str | os.PathLike) -> list[CacheEntry]:
 
 def _model_description(meta_path: Path) -> str:
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        described = meta["description"]
+        described = json.loads(meta_path.read_text(encoding="utf-8"))["description"]
         source = described["data"]["source"]
         train = described["data"]["train_shape"][0]
         epochs = described["training"]["epochs"]
@@ -103,14 +89,14 @@ def report(folder: str | os.PathLike) -> str:
     return "\n".join(lines)
 
 
-def execute_copy(path: Path, workdir: Path, env: dict[str, str]) -> float:
-    """Execute the notebook at ``path`` in memory in a fresh kernel whose cwd is ``workdir``
-    and whose environment is ``env``; nothing is written back. Return the wall time."""
-    return run_notebook(nbformat.read(path, as_version=4), workdir, env, timeout=CELL_TIMEOUT)
-
-
 def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
-    """Steps (1)-(3) of the module docstring; the exit status (0: every notebook ran)."""
+    """Fill ``cache_dir`` for a room, print what it holds; return the exit status (0: every
+    notebook ran). Unless ``offline`` (a room on the offline subset), first download and check
+    the full MNIST (``load_mnist(source="keras")``; without a network this fails at once).
+    Then run each notebook in a fresh kernel on a throwaway copy of its folder (the committed
+    notebooks are never touched), with ``VAE_TUTORIAL_CACHE_DIR`` and ``VAE_TUTORIAL_OFFLINE``
+    as the room will have them, so every ``train_or_load_vae`` call caches its model. Cache
+    keys include the data and the Keras version: prepare as the learners will run."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +120,8 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
             before = {entry.path for entry in cache_entries(cache_dir)}
             print(f"{path.name}: running ...", flush=True)
             try:
-                seconds = execute_copy(path, workdir, env)
+                seconds = run_notebook(nbformat.read(path, as_version=4), workdir, env,
+                                       timeout=CELL_TIMEOUT)
             except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
                 print(f"{path.name}: FAILED; its models may be missing from the cache\n{exc}",
                       file=sys.stderr)
@@ -156,7 +143,6 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring); returns the exit status."""
-    root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(
         prog="python -m vae_tutorial.prepare_room",
         description="Download MNIST once and pre-train every cached model of every notebook, "
@@ -169,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"the offline subset ({data.OFFLINE_ENV}=1); also implied by that "
                         "variable")
     args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parents[1]
     notebooks = args.notebooks or sorted((root / "notebooks").glob("*.ipynb"))
     try:
         offline = args.offline or data._offline_forced()
