@@ -74,10 +74,8 @@ def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, env: dict[str, str] |
     seconds = time.perf_counter() - start
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.metadata[METADATA_KEY] = {
-                "source_sha256": source_sha256(cell.source),
-                "outputs_sha256": outputs_sha256(cell.outputs),
-            }
+            cell.metadata[METADATA_KEY] = {"source_sha256": source_sha256(cell.source),
+                                           "outputs_sha256": outputs_sha256(cell.outputs)}
     return seconds
 
 
@@ -155,7 +153,6 @@ OPTIONAL_SUFFIX = " (optional)"
 DAY_START = 9 * 60  # 09:00, in minutes after midnight
 MIN_AFTER_BREAK = 30  # no break unless this much teaching is left after its time
 FOUNDATIONS_LAST = 6  # the foundations end with notebook 06; the advanced part follows
-PART_NAMES = ("Foundations", "Advanced")
 
 SCHEDULE_START = "<!-- schedule:start -->"
 SCHEDULE_END = "<!-- schedule:end -->"
@@ -299,9 +296,9 @@ def split_parts(plans: list[NotebookPlan]) -> list[tuple[str, list[NotebookPlan]
     if [plan.name[:2] for plan in plans] != sorted(plan.name[:2] for plan in plans):
         raise ValueError(f"notebooks out of order: {', '.join(p.name for p in plans)}; "
                          f"give them in the course's order (notebooks/*.ipynb sorts so)")
-    parts = [[plan for plan in plans if (int(plan.name[:2]) > FOUNDATIONS_LAST) == advanced]
-             for advanced in (False, True)]
-    return [(name, part) for name, part in zip(PART_NAMES, parts, strict=True) if part]
+    foundations = [plan for plan in plans if int(plan.name[:2]) <= FOUNDATIONS_LAST]
+    parts = [("Foundations", foundations), ("Advanced", plans[len(foundations):])]
+    return [(name, part) for name, part in parts if part]
 
 
 def split_sessions(plans: list[NotebookPlan], fmt: Format) -> list[list[NotebookPlan]]:
@@ -341,8 +338,9 @@ def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple, .
     return [(start, *row) for start, row in zip(starts, rows, strict=False)]
 
 
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+def _times(start: int, minutes: int) -> str:
+    """"09:00-09:35": ``minutes`` from ``start`` (minutes after midnight)."""
+    return "-".join(f"{t // 60:02d}:{t % 60:02d}" for t in (start, start + minutes))
 
 
 def _duration(minutes: int) -> str:
@@ -387,8 +385,7 @@ def _sessions_markdown(part: str, plans: list[NotebookPlan], fmt: Format) -> lis
                   if len(sessions) > 1 else "")
         lines += [
             f"{prefix}{_duration(teaching)} of teaching including exercises (a {fmt.unit} holds "
-            f"about {_duration(fmt.capacity)}: {fit}), {_clock(DAY_START)}-"
-            f"{_clock(DAY_START + teaching + pauses)}"
+            f"about {_duration(fmt.capacity)}: {fit}), {_times(DAY_START, teaching + pauses)}"
             + (f" including {pauses} min of breaks." if pauses else " without a break."),
             "",
             "| Time | Notebook | What | Min |",
@@ -399,19 +396,16 @@ def _sessions_markdown(part: str, plans: list[NotebookPlan], fmt: Format) -> lis
             notebook = _escape(plan.title) if plan and plan != shown else ""
             shown = plan or shown
             what = what if plan else f"*{what}*"
-            lines.append(_row(f"{_clock(start)}-{_clock(start + minutes)}", notebook, what,
-                              minutes))
+            lines.append(_row(_times(start, minutes), notebook, what, minutes))
         lines.append("")
     return lines
 
 
 def schedule_markdown(paths: list[str | os.PathLike]) -> str:
     """The instructor's schedule for the notebooks at ``paths``, in Markdown: the minutes per
-    notebook and their optional parts; then, for each part of the course (the foundations,
-    notebooks 01-06, and the advanced notebooks after them), the fewest days of its core
-    (core sections and exercises, from 09:00 with three breaks) and the fewest half days of
-    every section with the core exercises (each with one break), cut between notebooks so
-    that the longest session is as short as it can be."""
+    notebook and their optional parts; then, for each part of the course (:func:`split_parts`),
+    its days (the core) and its half days (every section, the core exercises), as
+    :func:`split_sessions` cuts them, each a :func:`timetable`."""
     plans = read_plans(paths)
     keys = ("teaching", "core_teaching", "exercises", "core_exercises")
     lines = [

@@ -86,29 +86,21 @@ def stamp(nb: NotebookNode, name: str) -> int:
     it), and take it from cells that no longer hold one; return the number of cells changed.
     Running it again changes nothing."""
     blocks = solution_blocks(nb, name)
-    changed, used, exercise = 0, set(), None
+    before = [copy.deepcopy(cell.metadata) for cell in nb.cells]
+    used, exercise = {}, None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and (m := re.search(r"^###\s+Exercise\s+(\d+)",
                                                              cell.source, re.M)):
             exercise = m[1]
-        old = cell.metadata.get("nbgrader")
-        if index not in blocks:
-            if old is not None and _is_solution_cell(cell) and not old.get("grade"):
-                del cell.metadata["nbgrader"]
-                changed += 1
-            continue
-        base = f"exercise_{exercise}" if exercise else f"solution_cell_{index + 1}"
-        grade_id, n = base, 1
-        while grade_id in used:  # a second solution cell for the same exercise
-            n += 1
-            grade_id = f"{base}_{n}"
-        used.add(grade_id)
-        new = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
-               "solution": True, "task": False}
-        if old != new:
-            cell.metadata["nbgrader"] = new
-            changed += 1
-    return changed
+        if index in blocks:
+            base = f"exercise_{exercise}" if exercise else f"solution_cell_{index + 1}"
+            used[base] = used.get(base, 0) + 1  # the second cell of exercise 1: exercise_1_2
+            grade_id = base if used[base] == 1 else f"{base}_{used[base]}"
+            cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
+                                         "schema_version": 3, "solution": True, "task": False}
+        elif _is_solution_cell(cell) and not cell.metadata["nbgrader"].get("grade"):
+            del cell.metadata["nbgrader"]
+    return sum(cell.metadata != old for cell, old in zip(nb.cells, before, strict=True))
 
 
 def read_notebook(path: str | os.PathLike) -> NotebookNode:
@@ -120,7 +112,8 @@ def read_notebook(path: str | os.PathLike) -> NotebookNode:
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     except nbformat.reader.NotJSONError as exc:
-        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc.__cause__ or exc})") from None
+        detail = exc.__cause__ or exc  # json's message says where
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({detail})") from None
     except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
         raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
                             "restore it from git, or open and save it in JupyterLab") from None
