@@ -18,7 +18,6 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -30,22 +29,13 @@ CELL_TIMEOUT = 1800  # seconds per cell: a slow laptop training on the full MNIS
 MODELS = "models"  # train_or_load_vae's folder inside the cache folder (training.py)
 
 
-@dataclass(frozen=True)
-class CacheEntry:
-    """One file of the cache: its path relative to the cache folder, size and description."""
-
-    path: str
-    bytes: int
-    description: str
-
-
-def cache_entries(folder: str | os.PathLike) -> list[CacheEntry]:
-    """What the cache folder holds: ``mnist.npz`` (checked against its SHA-256) and each
-    trained model (``models/<name>-<key>.keras`` with what its ``.json`` says: the data it
-    was trained on, epochs), sorted by path. Other files are listed as they are; files of a
-    download in progress (hidden folders) are left out."""
+def cache_entries(folder: str | os.PathLike) -> dict[str, str]:
+    """What the cache folder holds, sorted by path: {path relative to ``folder``: description}
+    for ``mnist.npz`` (checked against its SHA-256), each trained model (``models/<name>-<key>
+    .keras``, described by its ``.json``: the data it was trained on, epochs), and other files
+    (no description). Files of a download in progress (hidden folders) are left out."""
     folder = Path(folder)
-    entries = []
+    entries = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         model = relative.parent == Path(MODELS)
@@ -59,7 +49,7 @@ def cache_entries(folder: str | os.PathLike) -> list[CacheEntry]:
                            "downloaded again)")
         elif model and path.suffix == ".keras":
             description = _model_description(path.with_suffix(".json"))
-        entries.append(CacheEntry(str(relative), path.stat().st_size, description))
+        entries[str(relative)] = description
     return entries
 
 
@@ -81,11 +71,11 @@ def _size(count: int) -> str:
 def report(folder: str | os.PathLike) -> str:
     """A table of :func:`cache_entries` with the folder and its total size."""
     entries = cache_entries(folder)
-    lines = [f"cache folder {folder}: {len(entries)} file(s), "
-             f"{_size(sum(entry.bytes for entry in entries))}"]
-    width = max([len(entry.path) for entry in entries], default=0)
-    for entry in entries:
-        lines.append(f"  {entry.path:<{width}}  {_size(entry.bytes):>9}  {entry.description}")
+    sizes = {name: (Path(folder) / name).stat().st_size for name in entries}
+    lines = [f"cache folder {folder}: {len(entries)} file(s), {_size(sum(sizes.values()))}"]
+    width = max(map(len, entries), default=0)
+    for name, description in entries.items():
+        lines.append(f"  {name:<{width}}  {_size(sizes[name]):>9}  {description}")
     return "\n".join(lines)
 
 
@@ -117,7 +107,7 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
             workdir = Path(tmp) / path.parent.name
             if not workdir.exists():
                 shutil.copytree(path.parent, workdir)
-            before = {entry.path for entry in cache_entries(cache_dir)}
+            before = set(cache_entries(cache_dir))
             print(f"{path.name}: running ...", flush=True)
             try:
                 seconds = run_notebook(nbformat.read(path, as_version=4), workdir, env,
@@ -127,7 +117,7 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
                       file=sys.stderr)
                 failed.append(path.name)
                 continue
-            new = sorted({entry.path for entry in cache_entries(cache_dir)} - before)
+            new = sorted(set(cache_entries(cache_dir)) - before)
             print(f"{path.name}: ran in {seconds:.0f} s; new in the cache: "
                   f"{', '.join(new) if new else 'nothing'}", flush=True)
     print(report(cache_dir))
