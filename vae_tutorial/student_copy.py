@@ -159,31 +159,32 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     if src == dest:
         raise ValueError(f"{dest_dir} is the source folder: the copies would replace the "
                          "notebooks with their solutions; choose another folder, e.g. student")
-    sources = sorted(src.glob("*.ipynb"))
-    if not sources:
+    files = [p for p in sorted(src.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    notebooks = {path: read_notebook(path) for path in files if path.suffix == ".ipynb"}
+    if not notebooks:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
-    notebooks = [read_notebook(path) for path in sources]
-    others = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix != ".ipynb"
-              and not p.name.startswith(".")]
-    targets = [dest / path.name for path in sources + others]
-    for source, target in zip(sources + others, targets, strict=True):
-        if target.exists() and target.resolve() in sources + others:
-            raise ValueError(f"{target} is a source notebook ({source}); choose another folder")
+    targets = [dest / path.name for path in files]
+    for target in targets:
+        if target.exists() and target.resolve() in files:
+            raise ValueError(f"{target} is a source notebook ({target.resolve()}); choose "
+                             "another folder")
     existing = [str(target) for target in targets if target.exists()]
     if existing and not force:
         raise FileExistsError(
             f"{len(existing)} file(s) already in {dest_dir} (a learner's work?): "
             f"{', '.join(existing)}; nothing written. Remove them, choose another folder, or "
             "pass --force to overwrite them")
-    copies = [student_copy(nb, path.name) for path, nb in zip(sources, notebooks, strict=True)]
+    copies = {path: student_copy(nb, path.name) for path, nb in notebooks.items()}
     dest.mkdir(parents=True, exist_ok=True)
-    for target, (student, blocks) in zip(targets[:len(sources)], copies, strict=True):
-        write_notebook(target, student)
-        print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
-    for source, target in zip(others, targets[len(sources):], strict=True):
-        with atomic_write(target) as tmp:
-            tmp.write_bytes(source.read_bytes())
-        print(f"copied {target}")
+    for path, target in zip(files, targets, strict=True):
+        if path in copies:
+            student, blocks = copies[path]
+            write_notebook(target, student)
+            print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
+        else:
+            with atomic_write(target) as tmp:
+                tmp.write_bytes(path.read_bytes())
+            print(f"copied {target}")
     return targets
 
 
