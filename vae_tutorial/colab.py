@@ -58,20 +58,19 @@ def setup_cell_source() -> str:
     start-up) it pip-installs the course package from the repository's branch, with
     ``--no-deps``; anywhere else it does nothing. It runs before the package exists, so it
     imports only the standard library."""
-    return (
-        "# Colab only: install the course's helper package. Colab already has TensorFlow,\n"
-        "# Keras, numpy, matplotlib, ipywidgets and mlxtend, so nothing else is installed.\n"
-        "# Anywhere else (JupyterLab, Binder, a classroom machine) this cell does nothing.\n"
-        "import subprocess\n"
-        "import sys\n"
-        "\n"
-        'if "google.colab" in sys.modules:\n'
-        "    subprocess.run(\n"
-        '        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",\n'
-        f'         "vae-tutorial @ git+{links.repository_url()}@{links.BRANCH}"],\n'
-        "        check=True,\n"
-        "    )"
-    )
+    return f"""\
+# Colab only: install the course's helper package. Colab already has TensorFlow,
+# Keras, numpy, matplotlib, ipywidgets and mlxtend, so nothing else is installed.
+# Anywhere else (JupyterLab, Binder, a classroom machine) this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "vae-tutorial @ git+{links.repository_url()}@{links.BRANCH}"],
+        check=True,
+    )"""
 
 
 def _is_setup_cell(cell: NotebookNode) -> bool:

@@ -138,12 +138,10 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
 HEADER_EXAMPLE = (
     "**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · **Prerequisites:** ..."
 )
+_MINUTES = r"\*\*{0}:\*\*\s*(?P<{1}>\d+)\s*min(?:\s*\(core\s+(?P<core_{1}>\d+)\))?\s*·\s*"
 _HEADER_RE = re.compile(
-    r"^\*\*Teaching:\*\*\s*(?P<teaching>\d+)\s*min(?:\s*\(core\s+(?P<core_teaching>\d+)\))?"
-    r"\s*·\s*\*\*Exercises:\*\*\s*(?P<exercises>\d+)\s*min"
-    r"(?:\s*\(core\s+(?P<core_exercises>\d+)\))?"
-    r"\s*·\s*\*\*Prerequisites:\*\*\s*\S"
-)
+    "^" + _MINUTES.format("Teaching", "teaching") + _MINUTES.format("Exercises", "exercises")
+    + r"\*\*Prerequisites:\*\*\s*\S")
 _HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>\S.*?)\s*$")  # level 1: the title
 _EXERCISE_RE = re.compile(r"^Exercise\s+(?P<number>\d+)\b")
 _OPTIONAL_RE = re.compile(r"[(\[]\s*optional\s*[)\]]", re.IGNORECASE)
