@@ -1,7 +1,5 @@
 """Writing files so that nothing is lost: a crash or Ctrl-C never leaves a half-written file.
-
-Used by the model cache (training), the MNIST download (data) and the notebook tools, so
-it imports neither TensorFlow nor Keras.
+Used by the model cache (training) and the notebook tools; imports neither TensorFlow nor Keras.
 """
 
 from __future__ import annotations
