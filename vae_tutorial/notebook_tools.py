@@ -244,16 +244,12 @@ def read_plan(nb: NotebookNode, name: str) -> NotebookPlan:
             raise ValueError(
                 f"{where}: {key} has core {core} min, more than its total {total} min; the "
                 f"core is the part of the total that the one-day path keeps")
-        if optional and core == total:
-            raise ValueError(
-                f"{where}: {kind}(s) {', '.join(map(repr, optional))} are marked "
-                f"optional, but the {key} minutes have no smaller core; write "
-                f"'{total} min (core N)' with N the minutes without them")
-        if core < total and not optional:
-            raise ValueError(
-                f"{where}: {key} is {total} min (core {core}), but no {kind} heading ends "
-                f"with '{OPTIONAL_SUFFIX}'; mark the optional {kind}s, or make the core "
-                f"equal to the total")
+        if bool(optional) != (core < total):  # the core is what the optional parts leave
+            marked = (f"{kind}(s) {', '.join(map(repr, optional))} are marked optional" if optional
+                      else f"no {kind} heading ends with '{OPTIONAL_SUFFIX}'")
+            raise ValueError(f"{where}: {key} is {total} min (core {core}), but {marked}; the "
+                             f"core is the minutes without the optional {kind}s: mark exactly "
+                             f"those, and write '{total} min (core N)' (no core if none is)")
         fields |= {key: total, f"core_{key}": core, f"optional_{kind}s": optional}
     numbers = (int(m["number"]) for t, opt in headings if not opt and (m := _EXERCISE_RE.match(t)))
     return NotebookPlan(name, titles[0], **fields, core_exercise_numbers=tuple(numbers))
@@ -440,14 +436,13 @@ def update_schedule(document: str | os.PathLike, paths: list[str | os.PathLike])
     """Write the schedule of ``paths`` between the markers in ``document`` (the instructor
     guide); True if it changed."""
     text = Path(document).read_text(encoding="utf-8")
-    starts, ends = text.count(SCHEDULE_START), text.count(SCHEDULE_END)
-    if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
+    parts = re.split(f"({re.escape(SCHEDULE_START)}|{re.escape(SCHEDULE_END)})", text)
+    if parts[1::2] != [SCHEDULE_START, SCHEDULE_END]:
         raise ValueError(
             f"{document}: needs exactly one '{SCHEDULE_START}' line followed by one "
-            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes")
-    head, rest = text.split(SCHEDULE_START)
-    tail = rest.split(SCHEDULE_END)[1]
-    new = f"{head}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{tail}"
+            f"'{SCHEDULE_END}' line (found {parts.count(SCHEDULE_START)} and "
+            f"{parts.count(SCHEDULE_END)}) where the schedule goes")
+    new = f"{parts[0]}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{parts[4]}"
     if new != text:
         _write(document, new)
     return new != text
@@ -475,16 +470,14 @@ def _execute_all(paths: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring); returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m vae_tutorial.notebook_tools",
-        description="Execute course notebooks, print the schedule.")
+    parser = argparse.ArgumentParser(prog="python -m vae_tutorial.notebook_tools",
+                                     description="Execute course notebooks, print the schedule.")
     commands = parser.add_subparsers(dest="command", required=True)
     execute = commands.add_parser(
         "execute", help="run notebooks top to bottom (offline data) and store their outputs")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule = commands.add_parser(
-        "schedule", help="print the teaching schedule (Markdown): minutes, a one-day and a "
-        "two-half-day path")
+        "schedule", help="print the teaching schedule (Markdown): minutes, days and half days")
     schedule.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule.add_argument(
         "--update", metavar="FILE", help=f"write the schedule between the "
