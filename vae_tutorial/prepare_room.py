@@ -1,10 +1,7 @@
 """Prepare a classroom with no reliable network: download MNIST once and pre-train every
-cached model, so the room needs neither the network nor the waiting. Command line (``make
-prepare-room`` runs the first form)::
+cached model, so the room needs neither the network nor the waiting (``make prepare-room``)::
 
-    python -m vae_tutorial.prepare_room                          # the default cache folder
-    python -m vae_tutorial.prepare_room --cache-dir /srv/vae-cache
-    python -m vae_tutorial.prepare_room --offline                # a room that will run offline
+    python -m vae_tutorial.prepare_room [--cache-dir /srv/vae-cache] [--offline] [NOTEBOOK ...]
 
 Introduced for the instructor guide (INSTRUCTORS.md); not used by the notebooks. Imports no
 TensorFlow itself (the download step does, through ``load_mnist``).

@@ -188,17 +188,14 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     return targets
 
 
-def stamp_files(paths: list[str | os.PathLike]) -> int:
+def stamp_files(paths: list[str | os.PathLike]) -> None:
     """:func:`stamp` each notebook file in ``paths`` in place (only those it changes are
-    written); return the number of files changed."""
+    written; none if one cannot be read), saying what it did to each."""
     notebooks = [(Path(p), read_notebook(p)) for p in paths]
-    written = 0
     for path, nb in notebooks:
         if changed := stamp(nb, path.name):
             write_notebook(path, nb)
-            written += 1
         print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
-    return written
 
 
 def main(argv: list[str] | None = None) -> int:
