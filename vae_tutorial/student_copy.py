@@ -153,21 +153,19 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
                          force: bool = False) -> list[Path]:
     """Write a :func:`student_copy` of every notebook in ``src_dir`` to ``dest_dir``, and a
     copy of the folder's other files (NOTATION.md), and return their paths. Checks all first
-    and writes nothing on any error: ``dest_dir`` is ``src_dir``, a copy would replace an
-    existing file (unless ``force``; never a source), a bad marker, a malformed notebook."""
+    and writes nothing on any error: a copy would replace a source file (``dest_dir`` is
+    ``src_dir``, or a link) or, unless ``force``, another file; a bad marker; a malformed
+    notebook."""
     src, dest = Path(src_dir).resolve(), Path(dest_dir).resolve()
-    if src == dest:
-        raise ValueError(f"{dest_dir} is the source folder: the copies would replace the "
-                         "notebooks with their solutions; choose another folder, e.g. student")
     files = [p for p in sorted(src.iterdir()) if p.is_file() and not p.name.startswith(".")]
     notebooks = {path: read_notebook(path) for path in files if path.suffix == ".ipynb"}
     if not notebooks:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
     targets = [dest / path.name for path in files]
-    for target in targets:
+    for target in targets:  # dest_dir is src_dir, or holds a link to a source
         if target.exists() and target.resolve() in files:
-            raise ValueError(f"{target} is a source notebook ({target.resolve()}); choose "
-                             "another folder")
+            raise ValueError(f"{target} is a source file ({target.resolve()}): its copy would "
+                             "replace it; choose another folder, e.g. student")
     existing = [str(target) for target in targets if target.exists()]
     if existing and not force:
         raise FileExistsError(
