@@ -349,12 +349,9 @@ def _span(plans: list[NotebookPlan]) -> str:
     return f"notebook {first}" if len(plans) == 1 else f"notebooks {first}-{last}"
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _row(*cells) -> str:
-    return "| " + " | ".join(map(str, cells)) + " |"
+    """A Markdown table row; a "|" in a cell (a title's) is escaped."""
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
 
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -387,7 +384,7 @@ def _sessions_markdown(part: str, plans: list[NotebookPlan], fmt: Format) -> lis
         ]
         shown = None  # name each notebook on its first row only
         for start, plan, what, minutes in rows:
-            notebook = _escape(plan.title) if plan and plan != shown else ""
+            notebook = plan.title if plan and plan != shown else ""
             shown = plan or shown
             what = what if plan else f"*{what}*"
             lines.append(_row(_times(start, minutes), notebook, what, minutes))
@@ -407,7 +404,7 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
         "",
         "| Notebook | Teaching | of which core | Exercises | of which core |",
         "|---|---:|---:|---:|---:|",
-        *(_row(_escape(plan.title), *(getattr(plan, key) for key in keys)) for plan in plans),
+        *(_row(plan.title, *(getattr(plan, key) for key in keys)) for plan in plans),
         _row("**Total**", *(sum(getattr(plan, key) for plan in plans) for key in keys)),
         "",
     ]
@@ -420,7 +417,7 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
         if plan.optional_exercises:
             pieces.append(", ".join(plan.optional_exercises))
         if pieces:
-            optional.append(f"- {_escape(plan.title)}: {'; '.join(pieces)}")
+            optional.append(f"- {plan.title}: {'; '.join(pieces)}")
     if optional:
         lines += ["Optional deep dives, left out of the one-day path:", "", *optional,
                   "- every other section and exercise is core", ""]
