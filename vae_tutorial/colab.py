@@ -54,10 +54,8 @@ def badge_markdown(path: str | Path) -> str:
 
 
 def setup_cell_source() -> str:
-    """The set-up cell's code: on Colab (``google.colab`` imported, as Colab's kernel does at
-    start-up) it pip-installs the course package from the repository's branch, with
-    ``--no-deps``; anywhere else it does nothing. It runs before the package exists, so it
-    imports only the standard library."""
+    """The set-up cell's code (its comments say what it does; Colab's kernel imports
+    ``google.colab`` at start-up). Standard library only: it runs before the package exists."""
     return f"""\
 # Colab only: install the course's helper package. Colab already has TensorFlow,
 # Keras, numpy, matplotlib, ipywidgets and mlxtend, so nothing else is installed.

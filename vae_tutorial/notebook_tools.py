@@ -112,11 +112,10 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
             continue
         expected += 1
         count = cell.execution_count
-        if count is None:
-            problems.append(f"cell {number}: code cell was never executed; {FIX}")
-        elif count != expected:
-            problems.append(f"cell {number}: execution count is {count}, expected {expected} "
-                            f"(out-of-order or partial execution); {FIX}")
+        if count != expected:
+            why = ("code cell was never executed" if count is None else f"execution count is "
+                   f"{count}, expected {expected} (out-of-order or partial execution)")
+            problems.append(f"cell {number}: {why}; {FIX}")
         hashes = cell.metadata.get(METADATA_KEY, {})
         if "source_sha256" not in hashes:
             why = "no source hash recorded (outputs not produced by `make execute`)"

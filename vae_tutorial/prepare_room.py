@@ -52,13 +52,11 @@ def cache_entries(folder: str | os.PathLike) -> dict[str, str]:
 
 def _model_description(meta_path: Path) -> str:
     try:
-        described = json.loads(meta_path.read_text(encoding="utf-8"))["description"]
-        source = described["data"]["source"]
-        train = described["data"]["train_shape"][0]
-        epochs = described["training"]["epochs"]
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))["description"]
+        return (f"trained on {meta['data']['source']} data ({meta['data']['train_shape'][0]} "
+                f"images), {meta['training']['epochs']} epochs")
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return f"no readable {meta_path.name}: the notebook will retrain this model"
-    return f"trained on {source} data ({train} images), {epochs} epochs"
 
 
 def _size(count: int) -> str:
