@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Download MNIST once and pre-train every cached model of every notebook, "
         "for a room without a reliable network.")
     parser.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK",
+                        default=sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb")),
                         help="notebooks to run (default: notebooks/*.ipynb)")
     parser.add_argument("--cache-dir", type=Path, help=f"the cache folder to fill (default: "
                         f"${data.CACHE_ENV}, else the user cache folder)")
@@ -140,14 +141,12 @@ def main(argv: list[str] | None = None) -> int:
                         f"the offline subset ({data.OFFLINE_ENV}=1); also implied by that "
                         "variable")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parents[1]
-    notebooks = args.notebooks or sorted((root / "notebooks").glob("*.ipynb"))
     try:
         offline = args.offline or data._offline_forced()
-        missing = [str(path) for path in notebooks if not path.is_file()]
-        if not notebooks or missing:
+        missing = [str(path) for path in args.notebooks if not path.is_file()]
+        if not args.notebooks or missing:
             raise FileNotFoundError(f"no such notebook: {', '.join(missing) or 'none given'}")
-        return prepare([path.resolve() for path in notebooks], data.cache_dir(args.cache_dir),
+        return prepare([path.resolve() for path in args.notebooks], data.cache_dir(args.cache_dir),
                        offline)
     except (data.DataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

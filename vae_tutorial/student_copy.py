@@ -186,16 +186,6 @@ def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike
     return targets
 
 
-def stamp_files(paths: list[str | os.PathLike]) -> None:
-    """:func:`stamp` each notebook file in ``paths`` in place (only those it changes are
-    written; none if one cannot be read), saying what it did to each."""
-    notebooks = [(Path(p), read_notebook(p)) for p in paths]
-    for path, nb in notebooks:
-        if changed := stamp(nb, path.name):
-            write_notebook(path, nb)
-        print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m vae_tutorial.student_copy",
@@ -213,8 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "write":
             write_student_copies(args.src_dir, args.dest_dir, force=args.force)
-        else:
-            stamp_files(args.notebooks)
+        else:  # stamp: read all first, then write those it changes
+            notebooks = [(Path(p), read_notebook(p)) for p in args.notebooks]
+            for path, nb in notebooks:
+                if changed := stamp(nb, path.name):
+                    write_notebook(path, nb)
+                print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
     except (ValueError, OSError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
