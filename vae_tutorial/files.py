@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,10 +30,9 @@ def atomic_write(path: str | os.PathLike):
         with open(tmp, "r+b") as handle:  # on disk before the rename, so a crash cannot
             os.fsync(handle.fileno())      # leave the new name pointing at missing data
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            shutil.copymode(path, tmp)
         except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
+            os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

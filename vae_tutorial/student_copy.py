@@ -29,7 +29,6 @@ END_SOLUTION = "### END SOLUTION"
 # A line meant as a marker: nbgrader's delimiters anywhere in it, or a comment starting with
 # "begin"/"end" and "sol" in any case or spelling ("## Begin solution", "### END SOLUTON").
 _MARKER_LIKE = re.compile(r"BEGIN SOLUTION|END SOLUTION|^\s*#+\s*(begin|end)[\s_-]*sol", re.I)
-INSTALL = "pip install -e \".[instructor]\""
 
 
 class SolutionMarkerError(ValueError):
@@ -138,8 +137,8 @@ def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
     try:
         from nbgrader.preprocessors import ClearSolutions
     except ImportError:
-        raise ImportError(f"student copies need nbgrader, an instructor's extra: {INSTALL}"
-                          ) from None
+        raise ImportError("student copies need nbgrader, an instructor's extra: "
+                          'pip install -e ".[instructor]"') from None
     student, _ = ClearSolutions().preprocess(copy.deepcopy(nb), {})
     for index, cell in enumerate(student.cells):
         if cell.cell_type == "code":
