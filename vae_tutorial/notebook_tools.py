@@ -453,12 +453,10 @@ def _execute_all(paths: list[str]) -> int:
     failed = []
     for path in paths:
         try:
-            seconds = execute_notebook(path)
+            print(f"{path}: executed in {execute_notebook(path):.1f} s", flush=True)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
             print(f"{path}: FAILED, file left unchanged\n{exc}", file=sys.stderr)
             failed.append(path)
-            continue
-        print(f"{path}: executed in {seconds:.1f} s", flush=True)
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -93,8 +93,7 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
         loaded = data.load_mnist(source="keras", cache_dir=cache_dir)
         print(f"full MNIST ready: {len(loaded.x_train)} training and {len(loaded.x_test)} "
               "test images")
-    env = {**os.environ, data.CACHE_ENV: str(cache_dir), data.OFFLINE_ENV: "1" if offline
-           else "0"}
+    env = {**os.environ, data.CACHE_ENV: str(cache_dir), data.OFFLINE_ENV: str(int(offline))}
     failed = []
     with tempfile.TemporaryDirectory(prefix="vae-prepare-room-") as tmp:
         for path in notebooks:
@@ -137,9 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="notebooks to run (default: notebooks/*.ipynb)")
     parser.add_argument("--cache-dir", type=Path, help=f"the cache folder to fill (default: "
                         f"${data.CACHE_ENV}, else the user cache folder)")
-    parser.add_argument("--offline", action="store_true", help="prepare for a room that uses "
-                        f"the offline subset ({data.OFFLINE_ENV}=1); also implied by that "
-                        "variable")
+    parser.add_argument("--offline", action="store_true", help="prepare for a room on the "
+                        f"offline subset ({data.OFFLINE_ENV}=1, which also implies this)")
     args = parser.parse_args(argv)
     try:
         offline = args.offline or data._offline_forced()

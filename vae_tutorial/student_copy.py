@@ -110,9 +110,8 @@ def read_notebook(path: str | os.PathLike) -> NotebookNode:
         nbformat.validate(nb)
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except nbformat.reader.NotJSONError as exc:
-        detail = exc.__cause__ or exc  # json's message says where
-        raise NotebookError(f"{path}: not a notebook: not valid JSON ({detail})") from None
+    except nbformat.reader.NotJSONError as exc:  # raised from json's error, which says where
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc.__cause__})") from None
     except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
         raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
                             "restore it from git, or open and save it in JupyterLab") from None
