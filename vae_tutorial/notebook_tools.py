@@ -134,9 +134,8 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
 
 # --------------------------------------------------------------------------- schedule
 
-HEADER_EXAMPLE = (
-    "**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · **Prerequisites:** ..."
-)
+HEADER_EXAMPLE = ("**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · "
+                  "**Prerequisites:** ...")
 _MINUTES = r"\*\*{0}:\*\*\s*(?P<{1}>\d+)\s*min(?:\s*\(core\s+(?P<core_{1}>\d+)\))?\s*·\s*"
 _HEADER_RE = re.compile(
     "^" + _MINUTES.format("Teaching", "teaching") + _MINUTES.format("Exercises", "exercises")

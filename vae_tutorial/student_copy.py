@@ -119,11 +119,10 @@ def read_notebook(path: str | os.PathLike) -> NotebookNode:
 
 
 def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
-    """A copy of ``nb`` with each solution replaced by nbgrader's stub (by its
-    ``ClearSolutions`` preprocessor), the outputs of those cells and notebook_tools'
-    hashes removed; and the number of solution blocks cleared. ``SolutionMarkerError`` for
-    a bad marker, a solution cell without nbgrader metadata (run ``stamp``) or an nbgrader
-    solution cell without a solution block (nbgrader would clear all of it)."""
+    """A copy of ``nb`` with each solution replaced by nbgrader's stub (its ``ClearSolutions``
+    preprocessor), the outputs of those cells and notebook_tools' hashes removed; and the
+    number of solution blocks cleared. ``SolutionMarkerError`` for a bad marker, or solution
+    blocks and nbgrader's solution-cell metadata that disagree (run ``stamp``)."""
     blocks = solution_blocks(nb, name)
     for index, cell in enumerate(nb.cells):
         if (index in blocks) != _is_solution_cell(cell):
@@ -150,10 +149,9 @@ def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
 def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike,
                          force: bool = False) -> list[Path]:
     """Write a :func:`student_copy` of every notebook in ``src_dir`` to ``dest_dir``, and a
-    copy of the folder's other files (NOTATION.md), and return their paths. Checks all first
-    and writes nothing on any error: a copy would replace a source file (``dest_dir`` is
-    ``src_dir``, or a link) or, unless ``force``, another file; a bad marker; a malformed
-    notebook."""
+    copy of the folder's other files (NOTATION.md); return their paths. Checks all first and
+    writes nothing on any error: a copy would replace a source file (``dest_dir`` is
+    ``src_dir``, or a link) or, unless ``force``, another file; a bad marker or notebook."""
     src, dest = Path(src_dir).resolve(), Path(dest_dir).resolve()
     files = [p for p in sorted(src.iterdir()) if p.is_file() and not p.name.startswith(".")]
     notebooks = {path: read_notebook(path) for path in files if path.suffix == ".ipynb"}
