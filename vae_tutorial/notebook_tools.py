@@ -408,14 +408,11 @@ def schedule_markdown(paths: list[str | os.PathLike]) -> str:
     ]
     optional = []
     for plan in plans:
-        pieces = []
-        if plan.optional_sections:
-            word = "section" if len(plan.optional_sections) == 1 else "sections"
-            pieces.append(f"{word} " + ", ".join(f'"{title}"' for title in plan.optional_sections))
-        if plan.optional_exercises:
-            pieces.append(", ".join(plan.optional_exercises))
-        if pieces:
-            optional.append(f"- {plan.title}: {'; '.join(pieces)}")
+        sections = ", ".join(f'"{title}"' for title in plan.optional_sections)
+        word = "section" if len(plan.optional_sections) == 1 else "sections"
+        pieces = [f"{word} {sections}" if sections else "", ", ".join(plan.optional_exercises)]
+        if any(pieces):
+            optional.append(f"- {plan.title}: {'; '.join(filter(None, pieces))}")
     if optional:
         lines += ["Optional deep dives, left out of the one-day path:", "", *optional,
                   "- every other section and exercise is core", ""]
