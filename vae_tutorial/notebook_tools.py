@@ -148,6 +148,7 @@ OPTIONAL_SUFFIX = " (optional)"
 
 DAY_START = 9 * 60  # 09:00, in minutes after midnight
 MIN_AFTER_BREAK = 30  # no break unless this much teaching is left after its time
+Break = tuple[str, int, int | None]  # name, minutes, teaching minutes before it (None: half)
 FOUNDATIONS_LAST = 6  # the foundations end with notebook 06; the advanced part follows
 
 SCHEDULE_START = "<!-- schedule:start -->"
@@ -158,13 +159,12 @@ SCHEDULE_END = "<!-- schedule:end -->"
 class Format:
     """A way to teach a part: in days of its core sections (``core``) or in half days of
     every section. ``capacity``: the minutes of teaching incl. exercises a session holds
-    (breaks not counted); ``breaks``: (name, minutes, teaching minutes after which it
-    falls, or None: half of the session's), each placed at the nearest boundary."""
+    (breaks not counted); each of ``breaks`` falls at the boundary nearest its time."""
 
     unit: str  # "day" or "half day"
     capacity: int
     core: bool
-    breaks: tuple[tuple[str, int, int | None], ...] = ()
+    breaks: tuple[Break, ...] = ()
 
 
 DAY = Format("day", 360, core=True, breaks=(
@@ -309,7 +309,7 @@ def split_sessions(plans: list[NotebookPlan], fmt: Format) -> list[list[Notebook
     return []
 
 
-def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple, ...]
+def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[Break, ...]
               ) -> list[tuple[int, NotebookPlan | None, str, int]]:
     """Rows (start, plan, what, minutes) of ``items`` (0-minute ones dropped) from 09:00, each
     of ``breaks`` (as in :class:`Format`) a row with plan None at the boundary nearest its
