@@ -331,7 +331,7 @@ EXERCISES_3 = ("### Exercise 1 · a", "### Exercise 2 · b", "### Exercise 3 · 
 def test_timetable_places_breaks_at_the_nearest_boundary():
     plan = nt.read_plan(plan_notebook(timing(10, 0)), "01_nb.ipynb")
     items = [(plan, "part", minutes) for minutes in (50, 50, 50, 50, 50, 50, 50, 20)]
-    slots = nt.timetable(items, nt.DAY_BREAKS)
+    slots = nt.timetable(items, nt.DAY.breaks)
     breaks = [(what, start, minutes) for start, plan, what, minutes in slots if plan is None]
     # Elapsed teaching at the boundaries: 50, 100, 150, 200, 250, 300, 350.
     assert breaks == [
@@ -341,11 +341,11 @@ def test_timetable_places_breaks_at_the_nearest_boundary():
     ]
     assert slots[-1][0] + slots[-1][3] == 9 * 60 + 370 + 90  # 370 min of teaching, 90 of breaks
     # A short day gets only the breaks it reaches (with 30 min left after them).
-    short = nt.timetable(items[:4], nt.DAY_BREAKS)
+    short = nt.timetable(items[:4], nt.DAY.breaks)
     assert [row[2] for row in short if row[1] is None] == ["Morning break"]
-    assert [row[2] for row in nt.timetable(items[:1], nt.DAY_BREAKS)] == ["part"]
+    assert [row[2] for row in nt.timetable(items[:1], nt.DAY.breaks)] == ["part"]
     # Boundaries after 60 and 120 min are equally near 90: the earlier one wins.
-    tie = nt.timetable([(plan, "part", 60)] * 3, nt.DAY_BREAKS[:1])
+    tie = nt.timetable([(plan, "part", 60)] * 3, nt.DAY.breaks[:1])
     assert [(row[2], row[0]) for row in tie if row[1] is None] == [("Morning break", 9 * 60 + 60)]
 
 

@@ -118,25 +118,26 @@ def test_a_missing_notebook_is_an_error(tmp_path, capsys):
 
 
 def test_cache_entries_check_mnist_and_describe_models(tmp_path):
-    (tmp_path / "mnist.npz").write_bytes(b"not MNIST")
+    (tmp_path / "mnist.npz").write_bytes(b"not MNIST" * 1000)
     models = tmp_path / "models"
     models.mkdir()
     (models / "vae-05-abc.keras").write_bytes(b"x")
     (models / "vae-05-abc.json").write_text("{broken")
     (tmp_path / ".mnist-download-xyz").mkdir()
     (tmp_path / ".mnist-download-xyz" / "mnist.npz").write_bytes(b"partial")
-    entries = {entry.path: entry for entry in prepare_room.cache_entries(tmp_path)}
-    assert sorted(entries) == ["mnist.npz", "models/vae-05-abc.keras"]
-    assert "CHECKSUM MISMATCH" in entries["mnist.npz"].description
-    assert "will retrain" in entries["models/vae-05-abc.keras"].description
-    assert entries["mnist.npz"].bytes == len(b"not MNIST")
+    entries = prepare_room.cache_entries(tmp_path)
+    assert list(entries) == ["mnist.npz", "models/vae-05-abc.keras"]
+    assert "CHECKSUM MISMATCH" in entries["mnist.npz"]
+    assert "will retrain" in entries["models/vae-05-abc.keras"]
+    report = prepare_room.report(tmp_path).splitlines()
+    assert report[0] == f"cache folder {tmp_path}: 2 file(s), 9 KiB"  # 9,001 bytes
+    assert report[1].split()[:6] == ["mnist.npz", "9", "KiB", "full", "MNIST,", "CHECKSUM"]
 
 
 def test_cache_entries_accept_the_real_mnist_checksum(tmp_path, monkeypatch):
     (tmp_path / "mnist.npz").write_bytes(b"pretend")
     monkeypatch.setattr(data, "MNIST_SHA256", data.file_sha256(tmp_path / "mnist.npz"))
-    (entry,) = prepare_room.cache_entries(tmp_path)
-    assert entry.description == "full MNIST, checksum OK"
+    assert prepare_room.cache_entries(tmp_path) == {"mnist.npz": "full MNIST, checksum OK"}
 
 
 def test_import_does_not_pull_in_tensorflow():

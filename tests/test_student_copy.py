@@ -255,7 +255,7 @@ def test_refuses_when_destination_is_the_source(tmp_path, capsys, same):
     dest = str(src) if same == "SRC" else str(src / same)
     for args in (["write", str(src), dest], ["write", str(src), dest, "--force"]):
         assert sc.main(args) == 1
-        assert "is the source folder" in capsys.readouterr().err
+        assert "is a source file" in capsys.readouterr().err
     assert (src / "01_ae.ipynb").read_bytes() == before
 
 
@@ -281,7 +281,7 @@ def test_never_writes_through_a_link_onto_a_source(tmp_path, capsys):
     (dest / "01_ae.ipynb").symlink_to(src / "01_ae.ipynb")
     before = (src / "01_ae.ipynb").read_bytes()
     assert sc.main(["write", str(src), str(dest), "--force"]) == 1
-    assert "is a source notebook" in capsys.readouterr().err
+    assert "is a source file" in capsys.readouterr().err
     assert (src / "01_ae.ipynb").read_bytes() == before
 
 

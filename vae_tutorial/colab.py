@@ -1,30 +1,21 @@
-"""Google Colab support: an "Open in Colab" badge and a Colab-only set-up cell per notebook.
-
-A maintainer tool (issue 12) that only reads and writes notebook files; it imports neither
-TensorFlow nor the rest of the package's heavy parts. Command line::
+"""Google Colab support (issue 12): an "Open in Colab" badge and a Colab-only set-up cell in
+each notebook. A maintainer tool that only reads and writes notebook files (no TensorFlow)::
 
     python -m vae_tutorial.colab notebooks/*.ipynb          # insert or update, in place
     python -m vae_tutorial.colab --check notebooks/*.ipynb  # exit 1 naming what is missing
 
-It is idempotent: a second run changes nothing. What it writes into each notebook:
-
-- the badge, a paragraph of its own in the first cell, right after the timing line (the
-  header's title and timing lines stay where the schedule tool reads them), linking to
-  ``links.colab_url("notebooks/<name>")``;
-- the set-up cell, a code cell tagged ``colab-setup`` placed before the first code cell.
-  On Colab (``google.colab`` imported, as Colab's kernel does at start-up) it pip-installs
-  the course package from GitHub with ``--no-deps``; anywhere else it does nothing.
-
-Why ``--no-deps``: Colab already has every run-time dependency that pyproject lists except
-JupyterLab, which Colab does not need (``COLAB_PREINSTALLED``, read off Colab's published
-``pip freeze``). Letting pip resolve them would also replace Colab's pinned ipywidgets 7
-with ipywidgets 8, whose widgets Colab's front end does not render. ``tests/test_colab.py``
-fails when pyproject gains a dependency that this list does not account for.
+The set-up cell installs the course package with ``--no-deps``: Colab already has every
+run-time dependency that pyproject lists except JupyterLab, which Colab does not need
+(``COLAB_PREINSTALLED``, read off Colab's published ``pip freeze``). Letting pip resolve them
+would also replace Colab's pinned ipywidgets 7 with ipywidgets 8, whose widgets Colab's front
+end does not render. ``tests/test_colab.py`` fails when pyproject gains a dependency that
+this list does not account for.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 import sys
 from pathlib import Path
@@ -36,9 +27,7 @@ from nbformat.v4 import new_code_cell
 from . import links
 from .notebook_tools import write_notebook
 
-NOTEBOOK_DIR = "notebooks"  # where the course notebooks live, relative to the repository root
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-BADGE_ALT = "Open In Colab"
 SETUP_TAG = "colab-setup"
 
 # Run-time dependencies (pyproject names) that Colab ships, with the version Colab's
@@ -56,41 +45,30 @@ COLAB_PREINSTALLED = {
 NOT_NEEDED_ON_COLAB = {"jupyterlab": "Colab has its own notebook front end"}
 
 _BADGE_RE = re.compile(r"^\[!\[[^\]]*\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\([^)]*\)\s*$")
-_TIMING_PREFIX = "**Teaching"
-
-
-def notebook_path(path: str | Path) -> str:
-    """The notebook's path in the repository (what Colab opens): ``notebooks/<file name>``."""
-    return f"{NOTEBOOK_DIR}/{Path(path).name}"
 
 
 def badge_markdown(path: str | Path) -> str:
-    """The badge line for the notebook at ``path`` (only its file name is used)."""
-    return f"[![{BADGE_ALT}]({BADGE_IMAGE})]({links.colab_url(notebook_path(path))})"
-
-
-def install_requirement() -> str:
-    """What the set-up cell installs: the course package from the repository's branch."""
-    return f"vae-tutorial @ git+{links.repository_url()}@{links.BRANCH}"
+    """The badge line for the notebook at ``path``: a link to ``links.colab_url`` of
+    ``notebooks/<its file name>``, the notebook's path in the repository."""
+    return f"[![Open In Colab]({BADGE_IMAGE})]({links.colab_url(f'notebooks/{Path(path).name}')})"
 
 
 def setup_cell_source() -> str:
-    """The set-up cell's code. It must run before the package exists, so it imports only
-    the standard library."""
-    return (
-        "# Colab only: install the course's helper package. Colab already has TensorFlow,\n"
-        "# Keras, numpy, matplotlib, ipywidgets and mlxtend, so nothing else is installed.\n"
-        "# Anywhere else (JupyterLab, Binder, a classroom machine) this cell does nothing.\n"
-        "import subprocess\n"
-        "import sys\n"
-        "\n"
-        'if "google.colab" in sys.modules:\n'
-        "    subprocess.run(\n"
-        '        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",\n'
-        f'         "{install_requirement()}"],\n'
-        "        check=True,\n"
-        "    )"
-    )
+    """The set-up cell's code (its comments say what it does; Colab's kernel imports
+    ``google.colab`` at start-up). Standard library only: it runs before the package exists."""
+    return f"""\
+# Colab only: install the course's helper package. Colab already has TensorFlow,
+# Keras, numpy, matplotlib, ipywidgets and mlxtend, so nothing else is installed.
+# Anywhere else (JupyterLab, Binder, a classroom machine) this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "vae-tutorial @ git+{links.repository_url()}@{links.BRANCH}"],
+        check=True,
+    )"""
 
 
 def _is_setup_cell(cell: NotebookNode) -> bool:
@@ -99,19 +77,13 @@ def _is_setup_cell(cell: NotebookNode) -> bool:
 
 def _with_badge(header: str, badge: str) -> str:
     """``header`` (the first cell's source) with exactly one badge paragraph, right after
-    the timing line (after the first line if there is none); any old badge is removed."""
-    old = header.splitlines()
-    lines = []
-    skip_blank = False
-    for line in old:
-        if _BADGE_RE.match(line.strip()):
-            skip_blank = True  # an old badge, and the blank line that closes its paragraph
-        elif skip_blank and not line.strip():
-            skip_blank = False
-        else:
-            lines.append(line)
-            skip_blank = False
-    at = next((i for i, line in enumerate(lines) if line.startswith(_TIMING_PREFIX)), 0)
+    the timing line (after the first line if there is none), where the schedule tool still
+    reads the title and timing lines; any old badge and the blank line after it removed."""
+    lines = header.splitlines()
+    old = [i for i, line in enumerate(lines) if _BADGE_RE.match(line.strip())]
+    drop = {*old, *(i + 1 for i in old if i + 1 < len(lines) and not lines[i + 1].strip())}
+    lines = [line for i, line in enumerate(lines) if i not in drop]
+    at = next((i for i, line in enumerate(lines) if line.startswith("**Teaching")), 0)
     lines[at + 1:at + 1] = ["", badge]
     if at + 3 < len(lines) and lines[at + 3].strip():
         lines.insert(at + 3, "")
@@ -119,30 +91,26 @@ def _with_badge(header: str, badge: str) -> str:
 
 
 def apply(nb: NotebookNode, path: str | Path) -> bool:
-    """Insert or update the badge and the set-up cell in ``nb`` (the notebook at ``path``);
-    return whether anything changed. ``ValueError`` if the first cell is not markdown."""
+    """Insert or update the badge (:func:`badge_markdown`) and the set-up cell (a code cell
+    tagged ``colab-setup`` before the first code cell) in ``nb``, the notebook at ``path``;
+    return whether anything changed (a second run changes nothing). ``ValueError`` if the
+    first cell is not markdown."""
     if not nb.cells or nb.cells[0].cell_type != "markdown":
         raise ValueError(f"{Path(path).name}: the first cell must be the markdown header "
                          "(title and timing line) that the badge goes into")
-    changed = False
-    header = _with_badge(nb.cells[0].source, badge_markdown(path))
-    if header != nb.cells[0].source:
-        nb.cells[0].source, changed = header, True
+    before = copy.deepcopy(nb)
+    nb.cells[0].source = _with_badge(nb.cells[0].source, badge_markdown(path))
     source = setup_cell_source()
     setup = [cell for cell in nb.cells if _is_setup_cell(cell)]
-    if setup:
-        for extra in setup[1:]:
-            nb.cells.remove(extra)
-            changed = True
-        if setup[0].source != source:
-            setup[0].source, setup[0].outputs, setup[0].execution_count = source, [], None
-            changed = True
-    else:
+    for extra in setup[1:]:
+        nb.cells.remove(extra)
+    if not setup:
         at = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"),
                   len(nb.cells))
         nb.cells.insert(at, new_code_cell(source, metadata={"tags": [SETUP_TAG]}))
-        changed = True
-    return changed
+    elif setup[0].source != source:
+        setup[0].source, setup[0].outputs, setup[0].execution_count = source, [], None
+    return nb != before
 
 
 def problems(nb: NotebookNode, path: str | Path) -> list[str]:
@@ -177,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             for problem in problems(nb, path):
                 print(f"{path}: {problem}; run `python -m vae_tutorial.colab {path}`")
                 failed = True
-            continue
-        if apply(nb, path):
+        elif apply(nb, path):
             write_notebook(path, nb)
             print(f"{path}: updated (re-execute it)")
         else:

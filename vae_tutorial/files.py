@@ -1,14 +1,12 @@
 """Writing files so that nothing is lost: a crash or Ctrl-C never leaves a half-written file.
-
-Used by the model cache (training), the MNIST download (data) and the notebook tools, so
-it imports neither TensorFlow nor Keras.
+Used by the model cache (training) and the notebook tools; imports neither TensorFlow nor Keras.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,10 +30,9 @@ def atomic_write(path: str | os.PathLike):
         with open(tmp, "r+b") as handle:  # on disk before the rename, so a crash cannot
             os.fsync(handle.fileno())      # leave the new name pointing at missing data
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            shutil.copymode(path, tmp)
         except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
+            os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

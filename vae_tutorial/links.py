@@ -1,13 +1,12 @@
-"""Where the course lives online, in one place: launch links for Binder and Colab.
-
-``REPOSITORY`` (GitHub ``owner/name``) and ``BRANCH`` are the only copies of the course's
-address; the README's badges, each notebook's Colab badge and set-up cell, and the course
-website's launch buttons are made from them (tests check they agree). Imports nothing
-heavy. Paths are relative to the repository root, e.g.
-``notebooks/05_variational_autoencoder.ipynb``.
+"""Where the course lives online: ``REPOSITORY`` (GitHub ``owner/name``) and ``BRANCH`` are
+the only copies of its address. The README's badges, each notebook's Colab badge and set-up
+cell and the website's launch buttons are made from them (tests check they agree). A
+``path`` is relative to the repository root, e.g. ``notebooks/05_variational_autoencoder.ipynb``.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote, urlencode
 
 REPOSITORY = "vae-tutorial/vae-tutorial"
 BRANCH = "main"
@@ -33,8 +32,6 @@ def nbgitpuller_url(hub_url: str, path: str = "notebooks/01_autoencoder.ipynb") 
     ``https://hub.example.edu``): it clones the course (or updates an earlier copy, keeping
     the learner's edits) into ``~/<repository name>`` of the learner's own server and opens
     ``path`` in JupyterLab. See INSTRUCTORS.md."""
-    from urllib.parse import quote, urlencode
-
     folder = REPOSITORY.split("/")[1]
     query = {"repo": repository_url(), "branch": BRANCH, "urlpath": f"lab/tree/{folder}/{path}"}
     return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?" + urlencode(

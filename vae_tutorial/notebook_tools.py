@@ -1,14 +1,12 @@
 """Maintainer tools for the course notebooks; imports no TensorFlow, keras or matplotlib.
 
-Command line (the Makefile's ``execute`` target calls it)::
-
     python -m vae_tutorial.notebook_tools execute notebooks/*.ipynb
-    python -m vae_tutorial.notebook_tools schedule notebooks/*.ipynb
-    python -m vae_tutorial.notebook_tools schedule --update INSTRUCTORS.md notebooks/*.ipynb
+    python -m vae_tutorial.notebook_tools schedule [--update INSTRUCTORS.md] notebooks/*.ipynb
 
-``execute`` stores each notebook's outputs (offline data) with the SHA-256 of each code
-cell's source and outputs, which :func:`freshness_problems` checks; ``schedule`` prints the
-teaching schedule. Student copies: :mod:`vae_tutorial.student_copy`.
+``execute`` (the Makefile's ``execute`` target) runs notebooks and stores their outputs with
+the hashes that :func:`freshness_problems` checks; ``schedule`` prints the teaching schedule
+(:func:`schedule_markdown`) or updates it in the instructor guide. Student copies:
+:mod:`vae_tutorial.student_copy`.
 """
 
 from __future__ import annotations
@@ -37,13 +35,9 @@ FIX = "run `make execute`"
 # --------------------------------------------------------------------------- executing
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def source_sha256(source: str | list[str]) -> str:
-    """SHA-256 (hex) of a cell source, given as a string or as raw JSON's list of lines."""
-    return _sha256("".join(source))
+    """SHA-256 (hex) of a cell source (or any text), as a string or a list of lines."""
+    return hashlib.sha256("".join(source).encode("utf-8")).hexdigest()
 
 
 def _joined(value):
@@ -61,7 +55,8 @@ def outputs_sha256(outputs: list) -> str:
         if "data" in output:
             output["data"] = {mime: _joined(value) for mime, value in output["data"].items()}
         canonical.append(output)
-    return _sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    return source_sha256(
+        json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
 def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, env: dict[str, str] | None = None,
@@ -79,10 +74,8 @@ def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, env: dict[str, str] |
     seconds = time.perf_counter() - start
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.metadata[METADATA_KEY] = {
-                "source_sha256": source_sha256(cell.source),
-                "outputs_sha256": outputs_sha256(cell.outputs),
-            }
+            cell.metadata[METADATA_KEY] = {"source_sha256": source_sha256(cell.source),
+                                           "outputs_sha256": outputs_sha256(cell.outputs)}
     return seconds
 
 
@@ -111,22 +104,18 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
     or unexecuted code cells, execution counts not 1, 2, 3, ..., sources or outputs that
     differ from what ``make execute`` ran and produced, or no hashes of them."""
     problems = []
+    code = [(n, cell) for n, cell in enumerate(nb.cells, start=1) if cell.cell_type == "code"]
     expected = 0
-    for number, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code":
-            continue
+    for number, cell in code:
         if not cell.source.strip():
             problems.append(f"cell {number}: empty code cell; delete it")
             continue
         expected += 1
         count = cell.execution_count
-        if count is None:
-            problems.append(f"cell {number}: code cell was never executed; {FIX}")
-        elif count != expected:
-            problems.append(
-                f"cell {number}: execution count is {count}, expected {expected} "
-                f"(out-of-order or partial execution); {FIX}"
-            )
+        if count != expected:
+            why = ("code cell was never executed" if count is None else f"execution count is "
+                   f"{count}, expected {expected} (out-of-order or partial execution)")
+            problems.append(f"cell {number}: {why}; {FIX}")
         hashes = cell.metadata.get(METADATA_KEY, {})
         if "source_sha256" not in hashes:
             why = "no source hash recorded (outputs not produced by `make execute`)"
@@ -145,15 +134,12 @@ def freshness_problems(nb: NotebookNode) -> list[str]:
 
 # --------------------------------------------------------------------------- schedule
 
-HEADER_EXAMPLE = (
-    "**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · **Prerequisites:** ..."
-)
+HEADER_EXAMPLE = ("**Teaching:** 45 min (core 30) · **Exercises:** 30 min (core 15) · "
+                  "**Prerequisites:** ...")
+_MINUTES = r"\*\*{0}:\*\*\s*(?P<{1}>\d+)\s*min(?:\s*\(core\s+(?P<core_{1}>\d+)\))?\s*·\s*"
 _HEADER_RE = re.compile(
-    r"^\*\*Teaching:\*\*\s*(?P<teaching>\d+)\s*min(?:\s*\(core\s+(?P<core_teaching>\d+)\))?"
-    r"\s*·\s*\*\*Exercises:\*\*\s*(?P<exercises>\d+)\s*min"
-    r"(?:\s*\(core\s+(?P<core_exercises>\d+)\))?"
-    r"\s*·\s*\*\*Prerequisites:\*\*\s*\S"
-)
+    "^" + _MINUTES.format("Teaching", "teaching") + _MINUTES.format("Exercises", "exercises")
+    + r"\*\*Prerequisites:\*\*\s*\S")
 _HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>\S.*?)\s*$")  # level 1: the title
 _EXERCISE_RE = re.compile(r"^Exercise\s+(?P<number>\d+)\b")
 _OPTIONAL_RE = re.compile(r"[(\[]\s*optional\s*[)\]]", re.IGNORECASE)
@@ -161,17 +147,9 @@ _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 OPTIONAL_SUFFIX = " (optional)"
 
 DAY_START = 9 * 60  # 09:00, in minutes after midnight
-DAY_MINUTES = 360  # teaching incl. exercises in a one-day workshop (breaks not counted)
-HALF_DAY_MINUTES = 210  # the same for a half day
-# (name, minutes, teaching minutes after which it falls); placed at the nearest boundary.
-DAY_BREAKS = (("Morning break", 15, 90), ("Lunch", 60, 180), ("Afternoon break", 15, 270))
-HALF_DAY_BREAK = ("Break", 15)
 MIN_AFTER_BREAK = 30  # no break unless this much teaching is left after its time
-# The course has two parts: the foundations (notebooks 01-06, from autoencoders to a
-# working VAE and its latent space) and the advanced notebooks after them (07 onwards).
-# Each part is planned on its own, as one-day and as half-day workshops.
-FOUNDATIONS_LAST = 6
-PART_NAMES = ("Foundations", "Advanced")
+Break = tuple[str, int, int | None]  # name, minutes, teaching minutes before it (None: half)
+FOUNDATIONS_LAST = 6  # the foundations end with notebook 06; the advanced part follows
 
 SCHEDULE_START = "<!-- schedule:start -->"
 SCHEDULE_END = "<!-- schedule:end -->"
@@ -180,15 +158,18 @@ SCHEDULE_END = "<!-- schedule:end -->"
 @dataclass(frozen=True)
 class Format:
     """A way to teach a part: in days of its core sections (``core``) or in half days of
-    every section; ``capacity`` is the minutes of teaching incl. exercises a session holds."""
+    every section. ``capacity``: the minutes of teaching incl. exercises a session holds
+    (breaks not counted); each of ``breaks`` falls at the boundary nearest its time."""
 
     unit: str  # "day" or "half day"
     capacity: int
     core: bool
+    breaks: tuple[Break, ...] = ()
 
 
-DAY = Format("day", DAY_MINUTES, core=True)
-HALF_DAY = Format("half day", HALF_DAY_MINUTES, core=False)
+DAY = Format("day", 360, core=True, breaks=(
+    ("Morning break", 15, 90), ("Lunch", 60, 180), ("Afternoon break", 15, 270)))
+HALF_DAY = Format("half day", 210, core=False, breaks=(("Break", 15, None),))
 FORMATS = (DAY, HALF_DAY)
 
 
@@ -207,31 +188,6 @@ class NotebookPlan:
     core_exercise_numbers: tuple[int, ...]
 
 
-def _timing_line(nb: NotebookNode, name: str) -> tuple[str, str, re.Match]:
-    """The title of ``nb``, where its timing line is ("name, cell c, line l"), and its match."""
-    markdown = [(n, c) for n, c in enumerate(nb.cells, start=1) if c.cell_type == "markdown"]
-    if not markdown:
-        raise ValueError(f"{name}: has no markdown cell; the first one must hold the header")
-    number, cell = markdown[0]
-    lines = [line.strip() for line in cell.source.splitlines()]
-    titles = [m["text"] for line in lines if (m := _HEADING_RE.match(line)) and m["level"] == "#"]
-    if not titles:
-        raise ValueError(f"{name}, cell {number}: no title line such as '# 01 · Autoencoders: ...'")
-    timing = [i for i, line in enumerate(lines) if line.startswith("**Teaching")]
-    if not timing:
-        raise ValueError(
-            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'"
-        )
-    where = f"{name}, cell {number}, line {timing[0] + 1}"
-    match = _HEADER_RE.match(lines[timing[0]])
-    if match is None:
-        raise ValueError(
-            f"{where}: malformed timing line {lines[timing[0]]!r}; expected the form "
-            f"'{HEADER_EXAMPLE}'"
-        )
-    return titles[0], where, match
-
-
 def _headings(nb: NotebookNode, name: str):
     """Yield (text without " (optional)", optional) for the markdown headings of levels 2-6
     outside fenced code; ``ValueError`` for "optional" written any other way."""
@@ -240,8 +196,7 @@ def _headings(nb: NotebookNode, name: str):
             continue
         fenced = False
         for line_number, line in enumerate(cell.source.splitlines(), start=1):
-            if _FENCE_RE.match(line):
-                fenced = not fenced
+            fenced ^= bool(_FENCE_RE.match(line))
             match = _HEADING_RE.match(line)
             if fenced or match is None or match["level"] == "#":
                 continue
@@ -250,53 +205,52 @@ def _headings(nb: NotebookNode, name: str):
                 raise ValueError(
                     f"{name}, cell {number}, line {line_number}: heading {line.strip()!r} "
                     f"marks something optional in a way the schedule cannot read; end the "
-                    f"heading with exactly '{OPTIONAL_SUFFIX}'"
-                )
+                    f"heading with exactly '{OPTIONAL_SUFFIX}'")
             yield title, match["text"].endswith(OPTIONAL_SUFFIX)
 
 
 def read_plan(nb: NotebookNode, name: str) -> NotebookPlan:
-    """The plan of ``nb`` (header: a ``# 01 · Title`` line and a timing line as in
-    ``HEADER_EXAMPLE``, a "(core N)" left out when all is core); ``ValueError`` naming the
-    notebook, cell and line if the header is malformed or disagrees with the headings."""
-    title, where, match = _timing_line(nb, name)
+    """The plan of ``nb``: its first markdown cell holds a ``# 01 · Title`` line and a timing
+    line as in ``HEADER_EXAMPLE`` (a "(core N)" left out when all is core); ``ValueError``
+    naming the notebook, cell and line if the header is malformed or disagrees with the
+    headings that end with " (optional)"."""
+    markdown = [(n, c) for n, c in enumerate(nb.cells, start=1) if c.cell_type == "markdown"]
+    if not markdown:
+        raise ValueError(f"{name}: has no markdown cell; the first one must hold the header")
+    number, cell = markdown[0]
+    lines = [line.strip() for line in cell.source.splitlines()]
+    titles = [m["text"] for line in lines if (m := _HEADING_RE.match(line)) and m["level"] == "#"]
+    if not titles:
+        raise ValueError(f"{name}, cell {number}: no title line such as '# 01 · Autoencoders: ...'")
+    timing = next((i for i, line in enumerate(lines) if line.startswith("**Teaching")), None)
+    if timing is None:
+        raise ValueError(
+            f"{name}, cell {number}: no timing line; add one of the form '{HEADER_EXAMPLE}'")
+    where = f"{name}, cell {number}, line {timing + 1}"
+    match = _HEADER_RE.match(lines[timing])
+    if match is None:
+        raise ValueError(f"{where}: malformed timing line {lines[timing]!r}; expected the form "
+                         f"'{HEADER_EXAMPLE}'")
     headings = list(_headings(nb, name))
-    optional = {
-        "teaching": [t for t, opt in headings if opt and not _EXERCISE_RE.match(t)],
-        "exercises": [t for t, opt in headings if opt and _EXERCISE_RE.match(t)],
-    }
-    minutes = {}
+    fields = {}
     for key, kind in (("teaching", "section"), ("exercises", "exercise")):
+        optional = tuple(title for title, opt in headings
+                         if opt and bool(_EXERCISE_RE.match(title)) == (kind == "exercise"))
         total = int(match[key])
-        core = total if match[f"core_{key}"] is None else int(match[f"core_{key}"])
+        core = int(match[f"core_{key}"] or total)
         if core > total:
             raise ValueError(
                 f"{where}: {key} has core {core} min, more than its total {total} min; the "
-                f"core is the part of the total that the one-day path keeps"
-            )
-        if optional[key] and core == total:
-            raise ValueError(
-                f"{where}: {kind}(s) {', '.join(map(repr, optional[key]))} are marked "
-                f"optional, but the {key} minutes have no smaller core; write "
-                f"'{total} min (core N)' with N the minutes without them"
-            )
-        if core < total and not optional[key]:
-            raise ValueError(
-                f"{where}: {key} is {total} min (core {core}), but no {kind} heading ends "
-                f"with '{OPTIONAL_SUFFIX}'; mark the optional {kind}s, or make the core "
-                f"equal to the total"
-            )
-        minutes[key], minutes[f"core_{key}"] = total, core
-    return NotebookPlan(
-        name=name,
-        title=title,
-        **minutes,
-        optional_sections=tuple(optional["teaching"]),
-        optional_exercises=tuple(optional["exercises"]),
-        core_exercise_numbers=tuple(
-            int(m["number"]) for t, opt in headings if not opt and (m := _EXERCISE_RE.match(t))
-        ),
-    )
+                f"core is the part of the total that the one-day path keeps")
+        if bool(optional) != (core < total):  # the core is what the optional parts leave
+            marked = (f"{kind}(s) {', '.join(map(repr, optional))} are marked optional" if optional
+                      else f"no {kind} heading ends with '{OPTIONAL_SUFFIX}'")
+            raise ValueError(f"{where}: {key} is {total} min (core {core}), but {marked}; the "
+                             f"core is the minutes without the optional {kind}s: mark exactly "
+                             f"those, and write '{total} min (core N)' (no core if none is)")
+        fields |= {key: total, f"core_{key}": core, f"optional_{kind}s": optional}
+    numbers = (int(m["number"]) for t, opt in headings if not opt and (m := _EXERCISE_RE.match(t)))
+    return NotebookPlan(name, titles[0], **fields, core_exercise_numbers=tuple(numbers))
 
 
 def read_plans(paths: list[str | os.PathLike]) -> list[NotebookPlan]:
@@ -309,14 +263,12 @@ def path_items(plans: list[NotebookPlan], core: bool) -> list[tuple[NotebookPlan
     ``core``, as on the one-day path; all, as on the half days), then its core exercises."""
     items = []
     for plan in plans:
-        if core and plan.optional_sections:
-            items.append((plan, "core sections", plan.core_teaching))
-        else:
-            items.append((plan, "all sections", plan.teaching))
+        sections = "core sections" if core and plan.optional_sections else "all sections"
         numbers = plan.core_exercise_numbers
         word = "Exercise" if len(numbers) == 1 else "Exercises"
-        what = f"{word} {', '.join(map(str, numbers))}" if numbers else "exercises"
-        items.append((plan, what, plan.core_exercises))
+        exercises = f"{word} {', '.join(map(str, numbers))}" if numbers else "exercises"
+        items += [(plan, sections, plan.core_teaching if core else plan.teaching),
+                  (plan, exercises, plan.core_exercises)]
     return items
 
 
@@ -329,20 +281,16 @@ def split_parts(plans: list[NotebookPlan]) -> list[tuple[str, list[NotebookPlan]
     """The course's parts that ``plans`` reach, as (name, plans): the foundations (numbers up
     to ``FOUNDATIONS_LAST``) and the advanced notebooks; ``ValueError`` for a notebook whose
     file name does not start with its two-digit number, or plans out of order."""
-    numbers = []
     for plan in plans:
         if not re.match(r"\d\d_", plan.name):
             raise ValueError(f"{plan.name}: a course notebook's file name starts with its "
                              f"two-digit number and an underscore, e.g. 07_beta_vae.ipynb")
-        numbers.append(int(plan.name[:2]))
-    if numbers != sorted(numbers):
+    if [plan.name[:2] for plan in plans] != sorted(plan.name[:2] for plan in plans):
         raise ValueError(f"notebooks out of order: {', '.join(p.name for p in plans)}; "
                          f"give them in the course's order (notebooks/*.ipynb sorts so)")
-    parts = (
-        [plan for plan, n in zip(plans, numbers, strict=True) if n <= FOUNDATIONS_LAST],
-        [plan for plan, n in zip(plans, numbers, strict=True) if n > FOUNDATIONS_LAST],
-    )
-    return [(name, part) for name, part in zip(PART_NAMES, parts, strict=True) if part]
+    foundations = [plan for plan in plans if int(plan.name[:2]) <= FOUNDATIONS_LAST]
+    parts = [("Foundations", foundations), ("Advanced", plans[len(foundations):])]
+    return [(name, part) for name, part in parts if part]
 
 
 def split_sessions(plans: list[NotebookPlan], fmt: Format) -> list[list[NotebookPlan]]:
@@ -353,44 +301,38 @@ def split_sessions(plans: list[NotebookPlan], fmt: Format) -> list[list[Notebook
     minutes = [item_minutes([plan], fmt.core) for plan in plans]
     count = len(plans)
     for sessions in range(1, count + 1):
-        best = None
-        for cuts in itertools.combinations(range(1, count), sessions - 1):
-            bounds = (0, *cuts, count)
-            longest = max(sum(minutes[a:b]) for a, b in itertools.pairwise(bounds))
-            if best is None or longest < best[0]:
-                best = (longest, bounds)
-        if best[0] <= fmt.capacity or sessions == count:
-            return [plans[a:b] for a, b in itertools.pairwise(best[1])]
+        cuts = ((0, *c, count) for c in itertools.combinations(range(1, count), sessions - 1))
+        longest, bounds = min((max(sum(minutes[a:b]) for a, b in itertools.pairwise(c)), c)
+                              for c in cuts)
+        if longest <= fmt.capacity or sessions == count:
+            return [plans[a:b] for a, b in itertools.pairwise(bounds)]
     return []
 
 
-def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[tuple[str, int, int], ...]
+def timetable(items: list[tuple[NotebookPlan, str, int]], breaks: tuple[Break, ...]
               ) -> list[tuple[int, NotebookPlan | None, str, int]]:
     """Rows (start, plan, what, minutes) of ``items`` (0-minute ones dropped) from 09:00, each
-    break (name, minutes, target) a row with plan None at the boundary nearest ``target``
-    (the earliest on a tie), unless fewer than ``MIN_AFTER_BREAK`` minutes follow."""
-    items = [item for item in items if item[2] > 0]
-    elapsed = list(itertools.accumulate(minutes for _, _, minutes in items))
-    after = {}
-    last = -1
+    of ``breaks`` (as in :class:`Format`) a row with plan None at the boundary nearest its
+    time (the earliest on a tie), unless fewer than ``MIN_AFTER_BREAK`` minutes follow."""
+    rows = [item for item in items if item[2] > 0]
+    elapsed = list(itertools.accumulate(minutes for _, _, minutes in rows))
+    total = sum(minutes for _, _, minutes in rows)
+    placed, last = [], -1
     for name, minutes, target in breaks:
-        candidates = range(last + 1, len(items) - 1)
-        if not candidates or elapsed[-1] < target + MIN_AFTER_BREAK:
-            continue
-        last = min(candidates, key=lambda i: abs(elapsed[i] - target))
-        after[last] = (name, minutes)
-    rows, clock = [], DAY_START
-    for index, (plan, what, minutes) in enumerate(items):
-        rows.append((clock, plan, what, minutes))
-        clock += minutes
-        if index in after:
-            rows.append((clock, None, *after[index]))
-            clock += after[index][1]
-    return rows
+        target = total // 2 if target is None else target
+        candidates = range(last + 1, len(rows) - 1)
+        if candidates and total >= target + MIN_AFTER_BREAK:
+            last = min(candidates, key=lambda i: abs(elapsed[i] - target))
+            placed.append((last + 1, (None, name, minutes)))
+    for index, row in reversed(placed):
+        rows.insert(index, row)
+    starts = itertools.accumulate((minutes for _, _, minutes in rows), initial=DAY_START)
+    return [(start, *row) for start, row in zip(starts, rows, strict=False)]
 
 
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+def _times(start: int, minutes: int) -> str:
+    """"09:00-09:35": ``minutes`` from ``start`` (minutes after midnight)."""
+    return "-".join(f"{t // 60:02d}:{t % 60:02d}" for t in (start, start + minutes))
 
 
 def _duration(minutes: int) -> str:
@@ -405,36 +347,9 @@ def _span(plans: list[NotebookPlan]) -> str:
     return f"notebook {first}" if len(plans) == 1 else f"notebooks {first}-{last}"
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _row(*cells) -> str:
-    return "| " + " | ".join(map(str, cells)) + " |"
-
-
-def _timetable_markdown(items: list, breaks: tuple, fmt: Format, prefix: str = "") -> list[str]:
-    rows = timetable(items, breaks)
-    teaching = sum(minutes for _, plan, _, minutes in rows if plan)
-    pauses = sum(minutes for _, plan, _, minutes in rows if plan is None)
-    spare = fmt.capacity - teaching
-    fit = f"{_duration(spare)} to spare" if spare >= 0 else f"{_duration(-spare)} too long"
-    end = rows[-1][0] + rows[-1][3]
-    lines = [
-        f"{prefix}{_duration(teaching)} of teaching including exercises (a {fmt.unit} holds "
-        f"about {_duration(fmt.capacity)}: {fit}), {_clock(rows[0][0])}-{_clock(end)}"
-        + (f" including {pauses} min of breaks." if pauses else " without a break."),
-        "",
-        "| Time | Notebook | What | Min |",
-        "|---|---|---|---:|",
-    ]
-    shown = None  # name each notebook on its first row only
-    for start, plan, what, minutes in rows:
-        notebook = _escape(plan.title) if plan and plan != shown else ""
-        shown = plan or shown
-        what = what if plan else f"*{what}*"
-        lines.append(_row(f"{_clock(start)}-{_clock(start + minutes)}", notebook, what, minutes))
-    return lines
+    """A Markdown table row; a "|" in a cell (a title's) is escaped."""
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
 
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -445,60 +360,65 @@ def _sessions_markdown(part: str, plans: list[NotebookPlan], fmt: Format) -> lis
     sessions = split_sessions(plans, fmt)
     count = _COUNTS[len(sessions) - 1] if len(sessions) <= len(_COUNTS) else str(len(sessions))
     unit = fmt.unit + ("s" if len(sessions) > 1 else "")
-    what = "the core" if fmt.core else "every section"
-    lines = [f"### {part}, {count} {unit}: {what} of {_span(plans)}", ""]
+    lines = [f"### {part}, {count} {unit}: {'the core' if fmt.core else 'every section'} of "
+             f"{_span(plans)}", ""]
     if not fmt.core:
         lines += ["Core exercises in class; the optional ones are homework.", ""]
     for number, session in enumerate(sessions, start=1):
-        items = path_items(session, fmt.core)
-        if fmt.core:
-            breaks = DAY_BREAKS
-        else:
-            breaks = ((*HALF_DAY_BREAK, sum(minutes for _, _, minutes in items) // 2),)
-        prefix = f"{fmt.unit.capitalize()} {number}, {_span(session)}: "
-        if len(sessions) == 1:
-            prefix = ""
-        lines += [*_timetable_markdown(items, breaks, fmt, prefix), ""]
+        rows = timetable(path_items(session, fmt.core), fmt.breaks)
+        teaching = item_minutes(session, fmt.core)
+        pauses = sum(minutes for _, plan, _, minutes in rows if plan is None)
+        spare = fmt.capacity - teaching
+        fit = f"{_duration(spare)} to spare" if spare >= 0 else f"{_duration(-spare)} too long"
+        prefix = (f"{fmt.unit.capitalize()} {number}, {_span(session)}: "
+                  if len(sessions) > 1 else "")
+        lines += [
+            f"{prefix}{_duration(teaching)} of teaching including exercises (a {fmt.unit} holds "
+            f"about {_duration(fmt.capacity)}: {fit}), {_times(DAY_START, teaching + pauses)}"
+            + (f" including {pauses} min of breaks." if pauses else " without a break."),
+            "",
+            "| Time | Notebook | What | Min |",
+            "|---|---|---|---:|",
+        ]
+        shown = None  # name each notebook on its first row only
+        for start, plan, what, minutes in rows:
+            notebook = plan.title if plan and plan != shown else ""
+            shown = plan or shown
+            what = what if plan else f"*{what}*"
+            lines.append(_row(_times(start, minutes), notebook, what, minutes))
+        lines.append("")
     return lines
 
 
 def schedule_markdown(paths: list[str | os.PathLike]) -> str:
     """The instructor's schedule for the notebooks at ``paths``, in Markdown: the minutes per
-    notebook and their optional parts; then, for each part of the course (the foundations,
-    notebooks 01-06, and the advanced notebooks after them), the fewest days of its core
-    (core sections and exercises, from 09:00 with three breaks) and the fewest half days of
-    every section with the core exercises (each with one break), cut between notebooks so
-    that the longest session is as short as it can be."""
+    notebook and their optional parts; then, for each part of the course (:func:`split_parts`),
+    its days (the core) and its half days (every section, the core exercises), as
+    :func:`split_sessions` cuts them, each a :func:`timetable`."""
     plans = read_plans(paths)
-    parts = split_parts(plans)
     keys = ("teaching", "core_teaching", "exercises", "core_exercises")
     lines = [
         "### Minutes per notebook",
         "",
         "| Notebook | Teaching | of which core | Exercises | of which core |",
         "|---|---:|---:|---:|---:|",
+        *(_row(plan.title, *(getattr(plan, key) for key in keys)) for plan in plans),
+        _row("**Total**", *(sum(getattr(plan, key) for plan in plans) for key in keys)),
+        "",
     ]
+    optional = []
     for plan in plans:
-        lines.append(_row(_escape(plan.title), *(getattr(plan, key) for key in keys)))
-    sums = [sum(getattr(plan, key) for plan in plans) for key in keys]
-    lines += [_row("**Total**", *sums), ""]
-    optional_lines = []
-    for plan in plans:
-        pieces = []
-        if plan.optional_sections:
-            word = "section" if len(plan.optional_sections) == 1 else "sections"
-            pieces.append(f"{word} " + ", ".join(f'"{title}"' for title in plan.optional_sections))
-        if plan.optional_exercises:
-            pieces.append(", ".join(plan.optional_exercises))
-        if pieces:
-            optional_lines.append(f"- {_escape(plan.title)}: {'; '.join(pieces)}")
-    if optional_lines:
-        lines += ["Optional deep dives, left out of the one-day path:", "", *optional_lines]
-        lines.append("- every other section and exercise is core")
+        sections = ", ".join(f'"{title}"' for title in plan.optional_sections)
+        word = "section" if len(plan.optional_sections) == 1 else "sections"
+        pieces = [f"{word} {sections}" if sections else "", ", ".join(plan.optional_exercises)]
+        if any(pieces):
+            optional.append(f"- {plan.title}: {'; '.join(filter(None, pieces))}")
+    if optional:
+        lines += ["Optional deep dives, left out of the one-day path:", "", *optional,
+                  "- every other section and exercise is core", ""]
     else:
-        lines.append("No section or exercise is marked optional: everything is core.")
-    lines.append("")
-    for part, part_plans in parts:
+        lines += ["No section or exercise is marked optional: everything is core.", ""]
+    for part, part_plans in split_parts(plans):
         for fmt in FORMATS:
             lines += _sessions_markdown(part, part_plans, fmt)
     return "\n".join(lines[:-1])
@@ -508,15 +428,13 @@ def update_schedule(document: str | os.PathLike, paths: list[str | os.PathLike])
     """Write the schedule of ``paths`` between the markers in ``document`` (the instructor
     guide); True if it changed."""
     text = Path(document).read_text(encoding="utf-8")
-    starts, ends = text.count(SCHEDULE_START), text.count(SCHEDULE_END)
-    if starts != 1 or ends != 1 or text.index(SCHEDULE_START) > text.index(SCHEDULE_END):
+    parts = re.split(f"({re.escape(SCHEDULE_START)}|{re.escape(SCHEDULE_END)})", text)
+    if parts[1::2] != [SCHEDULE_START, SCHEDULE_END]:
         raise ValueError(
             f"{document}: needs exactly one '{SCHEDULE_START}' line followed by one "
-            f"'{SCHEDULE_END}' line (found {starts} and {ends}) where the schedule goes"
-        )
-    head, rest = text.split(SCHEDULE_START)
-    tail = rest.split(SCHEDULE_END)[1]
-    new = f"{head}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{tail}"
+            f"'{SCHEDULE_END}' line (found {parts.count(SCHEDULE_START)} and "
+            f"{parts.count(SCHEDULE_END)}) where the schedule goes")
+    new = f"{parts[0]}{SCHEDULE_START}\n{schedule_markdown(paths)}\n{SCHEDULE_END}{parts[4]}"
     if new != text:
         _write(document, new)
     return new != text
@@ -531,12 +449,10 @@ def _execute_all(paths: list[str]) -> int:
     failed = []
     for path in paths:
         try:
-            seconds = execute_notebook(path)
+            print(f"{path}: executed in {execute_notebook(path):.1f} s", flush=True)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
             print(f"{path}: FAILED, file left unchanged\n{exc}", file=sys.stderr)
             failed.append(path)
-            continue
-        print(f"{path}: executed in {seconds:.1f} s", flush=True)
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
@@ -544,16 +460,14 @@ def _execute_all(paths: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring); returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m vae_tutorial.notebook_tools",
-        description="Execute course notebooks, print the schedule.")
+    parser = argparse.ArgumentParser(prog="python -m vae_tutorial.notebook_tools",
+                                     description="Execute course notebooks, print the schedule.")
     commands = parser.add_subparsers(dest="command", required=True)
     execute = commands.add_parser(
         "execute", help="run notebooks top to bottom (offline data) and store their outputs")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule = commands.add_parser(
-        "schedule", help="print the teaching schedule (Markdown): minutes, a one-day and a "
-        "two-half-day path")
+        "schedule", help="print the teaching schedule (Markdown): minutes, days and half days")
     schedule.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     schedule.add_argument(
         "--update", metavar="FILE", help=f"write the schedule between the "

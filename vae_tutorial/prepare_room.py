@@ -1,25 +1,10 @@
 """Prepare a classroom with no reliable network: download MNIST once and pre-train every
-cached model, so the room needs neither the network nor the waiting.
+cached model, so the room needs neither the network nor the waiting (``make prepare-room``)::
 
-Command line (``make prepare-room`` runs the first form)::
+    python -m vae_tutorial.prepare_room [--cache-dir /srv/vae-cache] [--offline] [NOTEBOOK ...]
 
-    python -m vae_tutorial.prepare_room                          # the default cache folder
-    python -m vae_tutorial.prepare_room --cache-dir /srv/vae-cache
-    python -m vae_tutorial.prepare_room --offline                # a room that will run offline
-
-It (1) downloads the full MNIST into the cache folder and checks it (``load_mnist(
-source="keras")``; without a network this fails at once, with the reason), unless
-``--offline`` (or ``VAE_TUTORIAL_OFFLINE=1``) says the room will use the offline subset;
-(2) executes every notebook once, top to bottom in a fresh kernel, on a throwaway copy of
-the notebooks' folder (the committed notebooks and their outputs are never touched), with
-``VAE_TUTORIAL_CACHE_DIR`` set to the cache folder and ``VAE_TUTORIAL_OFFLINE`` as the room
-will have it, so every ``train_or_load_vae`` call trains and caches its model (or finds it
-cached); (3) lists what the cache holds, for copying to the learners' machines (see
-INSTRUCTORS.md). A model's cache key includes the data, the model and the Keras version:
-prepare with the same data mode and the same environment the learners will use.
-
-Imports no TensorFlow itself (the download step does, through ``load_mnist``).
-Introduced for the instructor guide (INSTRUCTORS.md); not used by the notebooks.
+Introduced for the instructor guide (INSTRUCTORS.md); not used by the notebooks. Imports no
+TensorFlow itself (the download step does, through ``load_mnist``).
 """
 
 from __future__ import annotations
@@ -30,7 +15,6 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -42,50 +26,37 @@ CELL_TIMEOUT = 1800  # seconds per cell: a slow laptop training on the full MNIS
 MODELS = "models"  # train_or_load_vae's folder inside the cache folder (training.py)
 
 
-@dataclass(frozen=True)
-class CacheEntry:
-    """One file of the cache: its path relative to the cache folder, size and description."""
-
-    path: str
-    bytes: int
-    description: str
-
-
-def cache_entries(folder: str | os.PathLike) -> list[CacheEntry]:
-    """What the cache folder holds: ``mnist.npz`` (checked against its SHA-256) and each
-    trained model (``models/<name>-<key>.keras`` with what its ``.json`` says: the data it
-    was trained on, epochs), sorted by path. Other files are listed as they are; files of a
-    download in progress (hidden folders) are left out."""
+def cache_entries(folder: str | os.PathLike) -> dict[str, str]:
+    """What the cache folder holds, sorted by path: {path relative to ``folder``: description}
+    for ``mnist.npz`` (checked against its SHA-256), each trained model (``models/<name>-<key>
+    .keras``, described by its ``.json``: the data it was trained on, epochs), and other files
+    (no description). Files of a download in progress (hidden folders) are left out."""
     folder = Path(folder)
-    entries = []
+    entries = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+        model = relative.parent == Path(MODELS)
+        if (not path.is_file() or any(part.startswith(".") for part in relative.parts)
+                or model and path.suffix == ".json"):  # a .json is described with its model
             continue
         description = ""
         if relative == Path(data.CACHE_FILENAME):
-            ok = data.file_sha256(path) == data.MNIST_SHA256
-            description = ("full MNIST, checksum OK" if ok else
-                           "full MNIST, CHECKSUM MISMATCH (delete it; it will be downloaded "
-                           "again)")
-        elif relative.parent == Path(MODELS) and path.suffix == ".json":
-            continue  # described with its model
-        elif relative.parent == Path(MODELS) and path.suffix == ".keras":
+            description = ("full MNIST, checksum OK" if data.file_sha256(path) == data.MNIST_SHA256
+                           else "full MNIST, CHECKSUM MISMATCH (delete it; it will be "
+                           "downloaded again)")
+        elif model and path.suffix == ".keras":
             description = _model_description(path.with_suffix(".json"))
-        entries.append(CacheEntry(str(relative), path.stat().st_size, description))
+        entries[str(relative)] = description
     return entries
 
 
 def _model_description(meta_path: Path) -> str:
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        described = meta["description"]
-        source = described["data"]["source"]
-        train = described["data"]["train_shape"][0]
-        epochs = described["training"]["epochs"]
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))["description"]
+        return (f"trained on {meta['data']['source']} data ({meta['data']['train_shape'][0]} "
+                f"images), {meta['training']['epochs']} epochs")
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return f"no readable {meta_path.name}: the notebook will retrain this model"
-    return f"trained on {source} data ({train} images), {epochs} epochs"
 
 
 def _size(count: int) -> str:
@@ -95,22 +66,22 @@ def _size(count: int) -> str:
 def report(folder: str | os.PathLike) -> str:
     """A table of :func:`cache_entries` with the folder and its total size."""
     entries = cache_entries(folder)
-    lines = [f"cache folder {folder}: {len(entries)} file(s), "
-             f"{_size(sum(entry.bytes for entry in entries))}"]
-    width = max([len(entry.path) for entry in entries], default=0)
-    for entry in entries:
-        lines.append(f"  {entry.path:<{width}}  {_size(entry.bytes):>9}  {entry.description}")
+    sizes = {name: (Path(folder) / name).stat().st_size for name in entries}
+    lines = [f"cache folder {folder}: {len(entries)} file(s), {_size(sum(sizes.values()))}"]
+    width = max(map(len, entries), default=0)
+    for name, description in entries.items():
+        lines.append(f"  {name:<{width}}  {_size(sizes[name]):>9}  {description}")
     return "\n".join(lines)
 
 
-def execute_copy(path: Path, workdir: Path, env: dict[str, str]) -> float:
-    """Execute the notebook at ``path`` in memory in a fresh kernel whose cwd is ``workdir``
-    and whose environment is ``env``; nothing is written back. Return the wall time."""
-    return run_notebook(nbformat.read(path, as_version=4), workdir, env, timeout=CELL_TIMEOUT)
-
-
 def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
-    """Steps (1)-(3) of the module docstring; the exit status (0: every notebook ran)."""
+    """Fill ``cache_dir`` for a room, print what it holds; return the exit status (0: every
+    notebook ran). Unless ``offline`` (a room on the offline subset), first download and check
+    the full MNIST (``load_mnist(source="keras")``; without a network this fails at once).
+    Then run each notebook in a fresh kernel on a throwaway copy of its folder (the committed
+    notebooks are never touched), with ``VAE_TUTORIAL_CACHE_DIR`` and ``VAE_TUTORIAL_OFFLINE``
+    as the room will have them, so every ``train_or_load_vae`` call caches its model. Cache
+    keys include the data and the Keras version: prepare as the learners will run."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -122,8 +93,7 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
         loaded = data.load_mnist(source="keras", cache_dir=cache_dir)
         print(f"full MNIST ready: {len(loaded.x_train)} training and {len(loaded.x_test)} "
               "test images")
-    env = {**os.environ, data.CACHE_ENV: str(cache_dir), data.OFFLINE_ENV: "1" if offline
-           else "0"}
+    env = {**os.environ, data.CACHE_ENV: str(cache_dir), data.OFFLINE_ENV: str(int(offline))}
     failed = []
     with tempfile.TemporaryDirectory(prefix="vae-prepare-room-") as tmp:
         for path in notebooks:
@@ -131,16 +101,17 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
             workdir = Path(tmp) / path.parent.name
             if not workdir.exists():
                 shutil.copytree(path.parent, workdir)
-            before = {entry.path for entry in cache_entries(cache_dir)}
+            before = set(cache_entries(cache_dir))
             print(f"{path.name}: running ...", flush=True)
             try:
-                seconds = execute_copy(path, workdir, env)
+                seconds = run_notebook(nbformat.read(path, as_version=4), workdir, env,
+                                       timeout=CELL_TIMEOUT)
             except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
                 print(f"{path.name}: FAILED; its models may be missing from the cache\n{exc}",
                       file=sys.stderr)
                 failed.append(path.name)
                 continue
-            new = sorted({entry.path for entry in cache_entries(cache_dir)} - before)
+            new = sorted(set(cache_entries(cache_dir)) - before)
             print(f"{path.name}: ran in {seconds:.0f} s; new in the cache: "
                   f"{', '.join(new) if new else 'nothing'}", flush=True)
     print(report(cache_dir))
@@ -156,26 +127,24 @@ def prepare(notebooks: list[Path], cache_dir: Path, offline: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring); returns the exit status."""
-    root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(
         prog="python -m vae_tutorial.prepare_room",
         description="Download MNIST once and pre-train every cached model of every notebook, "
         "for a room without a reliable network.")
     parser.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK",
+                        default=sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb")),
                         help="notebooks to run (default: notebooks/*.ipynb)")
     parser.add_argument("--cache-dir", type=Path, help=f"the cache folder to fill (default: "
                         f"${data.CACHE_ENV}, else the user cache folder)")
-    parser.add_argument("--offline", action="store_true", help="prepare for a room that uses "
-                        f"the offline subset ({data.OFFLINE_ENV}=1); also implied by that "
-                        "variable")
+    parser.add_argument("--offline", action="store_true", help="prepare for a room on the "
+                        f"offline subset ({data.OFFLINE_ENV}=1, which also implies this)")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((root / "notebooks").glob("*.ipynb"))
     try:
         offline = args.offline or data._offline_forced()
-        missing = [str(path) for path in notebooks if not path.is_file()]
-        if not notebooks or missing:
+        missing = [str(path) for path in args.notebooks if not path.is_file()]
+        if not args.notebooks or missing:
             raise FileNotFoundError(f"no such notebook: {', '.join(missing) or 'none given'}")
-        return prepare([path.resolve() for path in notebooks], data.cache_dir(args.cache_dir),
+        return prepare([path.resolve() for path in args.notebooks], data.cache_dir(args.cache_dir),
                        offline)
     except (data.DataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,18 +5,14 @@
 
 A solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines in a cell with
 nbgrader's solution metadata (``stamp`` adds it), so the notebooks also import into an
-nbgrader course. ``write`` checks every marker (a misspelled or unbalanced one is an error
-naming notebook, cell and line), clears the solutions with nbgrader's ``ClearSolutions``,
-keeps the other outputs and the self-checks, and never writes over the source folder or,
-without ``--force``, a file already in the destination. nbgrader is the ``instructor`` extra.
-Introduced with the classroom kit (issue 11).
+nbgrader course; nbgrader is the ``instructor`` extra. Introduced with the classroom kit
+(issue 11).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import re
 import sys
@@ -26,15 +22,13 @@ import nbformat
 from nbformat import NotebookNode
 
 from .files import atomic_write
-from .notebook_tools import write_notebook
+from .notebook_tools import METADATA_KEY, write_notebook
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
-HASH_KEY = "vae_tutorial"  # notebook_tools' source and outputs hashes: stale in a copy
 # A line meant as a marker: nbgrader's delimiters anywhere in it, or a comment starting with
 # "begin"/"end" and "sol" in any case or spelling ("## Begin solution", "### END SOLUTON").
 _MARKER_LIKE = re.compile(r"BEGIN SOLUTION|END SOLUTION|^\s*#+\s*(begin|end)[\s_-]*sol", re.I)
-INSTALL = "pip install -e \".[instructor]\""
 
 
 class SolutionMarkerError(ValueError):
@@ -91,44 +85,33 @@ def stamp(nb: NotebookNode, name: str) -> int:
     it), and take it from cells that no longer hold one; return the number of cells changed.
     Running it again changes nothing."""
     blocks = solution_blocks(nb, name)
-    changed, used, exercise = 0, set(), None
+    before = [copy.deepcopy(cell.metadata) for cell in nb.cells]
+    used, exercise = {}, None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and (m := re.search(r"^###\s+Exercise\s+(\d+)",
                                                              cell.source, re.M)):
             exercise = m[1]
-        old = cell.metadata.get("nbgrader")
-        if index not in blocks:
-            if old is not None and _is_solution_cell(cell) and not old.get("grade"):
-                del cell.metadata["nbgrader"]
-                changed += 1
-            continue
-        base = f"exercise_{exercise}" if exercise else f"solution_cell_{index + 1}"
-        grade_id, n = base, 1
-        while grade_id in used:  # a second solution cell for the same exercise
-            n += 1
-            grade_id = f"{base}_{n}"
-        used.add(grade_id)
-        new = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
-               "solution": True, "task": False}
-        if old != new:
-            cell.metadata["nbgrader"] = new
-            changed += 1
-    return changed
+        if index in blocks:
+            base = f"exercise_{exercise}" if exercise else f"solution_cell_{index + 1}"
+            used[base] = used.get(base, 0) + 1  # the second cell of exercise 1: exercise_1_2
+            grade_id = base if used[base] == 1 else f"{base}_{used[base]}"
+            cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
+                                         "schema_version": 3, "solution": True, "task": False}
+        elif _is_solution_cell(cell) and not cell.metadata["nbgrader"].get("grade"):
+            del cell.metadata["nbgrader"]
+    return sum(cell.metadata != old for cell, old in zip(nb.cells, before, strict=True))
 
 
 def read_notebook(path: str | os.PathLike) -> NotebookNode:
     """The notebook at ``path``; ``NotebookError`` (a one-line reason, no traceback) if the
     file is missing, not JSON, or not a valid version-4 notebook."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-        if not isinstance(json.loads(text), dict):
-            raise ValueError("the file holds JSON, but not a JSON object")
-        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc})") from None
+    except nbformat.reader.NotJSONError as exc:  # raised from json's error, which says where
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc.__cause__})") from None
     except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
         raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
                             "restore it from git, or open and save it in JupyterLab") from None
@@ -136,29 +119,10 @@ def read_notebook(path: str | os.PathLike) -> NotebookNode:
 
 
 def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
-    """A copy of ``nb`` with each solution replaced by nbgrader's stub (by its
-    ``ClearSolutions`` preprocessor), the outputs of those cells and notebook_tools'
-    hashes removed; and the number of solution blocks cleared. ``SolutionMarkerError`` for
-    a bad marker or a solution cell without nbgrader metadata (run ``stamp``)."""
-    blocks = _checked_blocks(nb, name)
-    try:
-        from nbgrader.preprocessors import ClearSolutions
-    except ImportError:
-        raise ImportError(f"student copies need nbgrader, an instructor's extra: {INSTALL}"
-                          ) from None
-    student = copy.deepcopy(nb)
-    student, _ = ClearSolutions().preprocess(student, {})
-    for index, cell in enumerate(student.cells):
-        if cell.cell_type == "code":
-            cell.metadata.pop(HASH_KEY, None)
-            if index in blocks:
-                cell.outputs, cell.execution_count = [], None
-    return student, sum(blocks.values())
-
-
-def _checked_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
-    """:func:`solution_blocks`, after checking that exactly the cells holding a solution are
-    nbgrader solution cells."""
+    """A copy of ``nb`` with each solution replaced by nbgrader's stub (its ``ClearSolutions``
+    preprocessor), the outputs of those cells and notebook_tools' hashes removed; and the
+    number of solution blocks cleared. ``SolutionMarkerError`` for a bad marker, or solution
+    blocks and nbgrader's solution-cell metadata that disagree (run ``stamp``)."""
     blocks = solution_blocks(nb, name)
     for index, cell in enumerate(nb.cells):
         if (index in blocks) != _is_solution_cell(cell):
@@ -168,60 +132,54 @@ def _checked_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
             raise SolutionMarkerError(
                 f"{name}, cell {index + 1}: {problem}; run `python -m vae_tutorial.student_copy "
                 "stamp` on the notebook")
-    return blocks
+    try:
+        from nbgrader.preprocessors import ClearSolutions
+    except ImportError:
+        raise ImportError("student copies need nbgrader, an instructor's extra: "
+                          'pip install -e ".[instructor]"') from None
+    student, _ = ClearSolutions().preprocess(copy.deepcopy(nb), {})
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type == "code":
+            cell.metadata.pop(METADATA_KEY, None)  # stale in a copy
+            if index in blocks:
+                cell.outputs, cell.execution_count = [], None
+    return student, sum(blocks.values())
 
 
 def write_student_copies(src_dir: str | os.PathLike, dest_dir: str | os.PathLike,
                          force: bool = False) -> list[Path]:
-    """Write a student copy of every notebook in ``src_dir`` to ``dest_dir``, and a copy of
-    the folder's other files (NOTATION.md), and return their paths. Checks all first and
-    writes nothing on any error: ``dest_dir`` is ``src_dir``, a copy would replace an
-    existing file (unless ``force``; never a source), a bad marker, a malformed notebook."""
+    """Write a :func:`student_copy` of every notebook in ``src_dir`` to ``dest_dir``, and a
+    copy of the folder's other files (NOTATION.md); return their paths. Checks all first and
+    writes nothing on any error: a copy would replace a source file (``dest_dir`` is
+    ``src_dir``, or a link) or, unless ``force``, another file; a bad marker or notebook."""
     src, dest = Path(src_dir).resolve(), Path(dest_dir).resolve()
-    if src == dest:
-        raise ValueError(f"{dest_dir} is the source folder: the copies would replace the "
-                         "notebooks with their solutions; choose another folder, e.g. student")
-    sources = sorted(src.glob("*.ipynb"))
-    if not sources:
+    files = [p for p in sorted(src.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    notebooks = {path: read_notebook(path) for path in files if path.suffix == ".ipynb"}
+    if not notebooks:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
-    notebooks = [read_notebook(path) for path in sources]
-    for path, nb in zip(sources, notebooks, strict=True):
-        _checked_blocks(nb, path.name)
-    others = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix != ".ipynb"
-              and not p.name.startswith(".")]
-    targets = [dest / path.name for path in sources + others]
-    for source, target in zip(sources + others, targets, strict=True):
-        if target.exists() and target.resolve() in sources + others:
-            raise ValueError(f"{target} is a source notebook ({source}); choose another folder")
+    targets = [dest / path.name for path in files]
+    for target in targets:  # dest_dir is src_dir, or holds a link to a source
+        if target.exists() and target.resolve() in files:
+            raise ValueError(f"{target} is a source file ({target.resolve()}): its copy would "
+                             "replace it; choose another folder, e.g. student")
     existing = [str(target) for target in targets if target.exists()]
     if existing and not force:
         raise FileExistsError(
             f"{len(existing)} file(s) already in {dest_dir} (a learner's work?): "
             f"{', '.join(existing)}; nothing written. Remove them, choose another folder, or "
             "pass --force to overwrite them")
-    copies = [student_copy(nb, path.name) for path, nb in zip(sources, notebooks, strict=True)]
+    copies = {path: student_copy(nb, path.name) for path, nb in notebooks.items()}
     dest.mkdir(parents=True, exist_ok=True)
-    for target, (student, blocks) in zip(targets[:len(sources)], copies, strict=True):
-        write_notebook(target, student)
-        print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
-    for source, target in zip(others, targets[len(sources):], strict=True):
-        with atomic_write(target) as tmp:
-            tmp.write_bytes(source.read_bytes())
-        print(f"copied {target}")
+    for path, target in zip(files, targets, strict=True):
+        if path in copies:
+            student, blocks = copies[path]
+            write_notebook(target, student)
+            print(f"wrote {target} ({blocks} solution block(s) cleared by nbgrader)")
+        else:
+            with atomic_write(target) as tmp:
+                tmp.write_bytes(path.read_bytes())
+            print(f"copied {target}")
     return targets
-
-
-def stamp_files(paths: list[str | os.PathLike]) -> int:
-    """:func:`stamp` each notebook file in ``paths`` in place (only those it changes are
-    written); return the number of files changed."""
-    notebooks = [(Path(p), read_notebook(p)) for p in paths]
-    written = 0
-    for path, nb in notebooks:
-        if changed := stamp(nb, path.name):
-            write_notebook(path, nb)
-            written += 1
-        print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
-    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,8 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "write":
             write_student_copies(args.src_dir, args.dest_dir, force=args.force)
-        else:
-            stamp_files(args.notebooks)
+        else:  # stamp: read all first, then write those it changes
+            notebooks = [(Path(p), read_notebook(p)) for p in args.notebooks]
+            for path, nb in notebooks:
+                if changed := stamp(nb, path.name):
+                    write_notebook(path, nb)
+                print(f"{path}: {changed} cell(s) stamped" if changed else f"{path}: up to date")
     except (ValueError, OSError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
