@@ -159,3 +159,17 @@ def test_every_course_notebook_has_the_colab_badge_and_setup_cell(path):
     # notebooks re-executed with `make execute`).
     problems = colab.problems(nbformat.read(path, as_version=4), path)
     assert problems == [], f"{path.name}: {problems}; run `python -m vae_tutorial.colab {path}`"
+
+
+@pytest.mark.parametrize("content, words", [(None, "cannot read it"),
+                                             ("{not json", "not valid JSON"),
+                                             ('{"cells": 3}', "not a valid notebook")])
+def test_command_line_names_an_unreadable_notebook_in_one_line(tmp_path, capsys, content,
+                                                               words):
+    path = tmp_path / "01_bad.ipynb"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert colab.main(["--check", str(path)]) == 1
+    assert colab.main([str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count(f"error: {path}: ") == 2 and words in err and "Traceback" not in err

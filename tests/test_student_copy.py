@@ -18,6 +18,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from vae_tutorial import student_copy as sc
+from vae_tutorial.notebook_tools import NotebookError, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -166,8 +167,8 @@ def test_malformed_notebook_gets_a_clear_message(tmp_path, capsys, text, words):
     src = tmp_path / "notebooks"
     src.mkdir()
     (src / "02_bad.ipynb").write_text(text)
-    with pytest.raises(sc.NotebookError, match=rf"02_bad\.ipynb: .*{words}"):
-        sc.read_notebook(src / "02_bad.ipynb")
+    with pytest.raises(NotebookError, match=rf"02_bad\.ipynb: .*{words}"):
+        read_notebook(src / "02_bad.ipynb")
     assert sc.main(["stamp", str(src / "02_bad.ipynb")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "02_bad.ipynb" in err and "Traceback" not in err
@@ -175,8 +176,8 @@ def test_malformed_notebook_gets_a_clear_message(tmp_path, capsys, text, words):
 
 
 def test_missing_notebook(tmp_path):
-    with pytest.raises(sc.NotebookError, match="cannot read it"):
-        sc.read_notebook(tmp_path / "nope.ipynb")
+    with pytest.raises(NotebookError, match="cannot read it"):
+        read_notebook(tmp_path / "nope.ipynb")
 
 
 # --------------------------------------------------------------------------- copies (nbgrader)
@@ -242,7 +243,7 @@ def test_write_command_writes_copies(tmp_path, capsys):
     assert "01_ae.ipynb (2 solution block(s) cleared by nbgrader)" in capsys.readouterr().out
     assert (dest / "NOTATION.md").read_text() == "| symbol | meaning |\n"  # links still work
     for name in ("01_ae.ipynb", "02_vae.ipynb"):
-        student = sc.read_notebook(dest / name)
+        student = read_notebook(dest / name)
         assert sc.solution_blocks(student, name) == {}
         assert "raise NotImplementedError()" in student.cells[3].source
 
@@ -272,7 +273,7 @@ def test_never_overwrites_a_learners_file_unless_forced(tmp_path, capsys):
     assert (dest / "02_vae.ipynb").read_text() == "a learner's own work"
     assert not (dest / "01_ae.ipynb").exists()  # all or nothing
     assert sc.main(["write", str(src), str(dest), "--force"]) == 0
-    assert sc.read_notebook(dest / "02_vae.ipynb").cells[3].source.count("NotImplementedError")
+    assert read_notebook(dest / "02_vae.ipynb").cells[3].source.count("NotImplementedError")
 
 
 def test_never_writes_through_a_link_onto_a_source(tmp_path, capsys):

@@ -20,12 +20,11 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
 from . import links
-from .notebook_tools import write_notebook
+from .notebook_tools import read_notebook, write_notebook
 
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_TAG = "colab-setup"
@@ -140,16 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed = False
     for path in args.notebooks:
-        nb = nbformat.read(path, as_version=4)
-        if args.check:
-            for problem in problems(nb, path):
-                print(f"{path}: {problem}; run `python -m vae_tutorial.colab {path}`")
-                failed = True
-        elif apply(nb, path):
-            write_notebook(path, nb)
-            print(f"{path}: updated (re-execute it)")
-        else:
-            print(f"{path}: already up to date")
+        try:
+            nb = read_notebook(path)
+            if args.check:
+                for problem in problems(nb, path):
+                    print(f"{path}: {problem}; run `python -m vae_tutorial.colab {path}`")
+                    failed = True
+            elif apply(nb, path):
+                write_notebook(path, nb)
+                print(f"{path}: updated (re-execute it)")
+            else:
+                print(f"{path}: already up to date")
+        except (ValueError, OSError) as exc:  # unreadable notebook, header not markdown
+            print(f"error: {exc}", file=sys.stderr)
+            failed = True
     return 1 if failed else 0
 
 

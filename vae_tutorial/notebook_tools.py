@@ -84,6 +84,26 @@ def _write(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
+class NotebookError(ValueError):
+    """A file that is not a readable, valid notebook."""
+
+
+def read_notebook(path: str | os.PathLike) -> NotebookNode:
+    """The notebook at ``path``; ``NotebookError`` (a one-line reason, no traceback) if the
+    file is missing, not JSON, or not a valid version-4 notebook."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except OSError as exc:
+        raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except nbformat.reader.NotJSONError as exc:  # raised from json's error, which says where
+        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc.__cause__})") from None
+    except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
+        raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
+                            "restore it from git, or open and save it in JupyterLab") from None
+    return nb
+
+
 def write_notebook(path: str | os.PathLike, nb: NotebookNode) -> None:
     """Write ``nb`` to ``path`` atomically, as nbformat formats it (the repository's style)."""
     _write(path, nbformat.writes(nb) + "\n")

@@ -18,11 +18,10 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
 from nbformat import NotebookNode
 
 from .files import atomic_write
-from .notebook_tools import METADATA_KEY, write_notebook
+from .notebook_tools import METADATA_KEY, read_notebook, write_notebook
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -33,10 +32,6 @@ _MARKER_LIKE = re.compile(r"BEGIN SOLUTION|END SOLUTION|^\s*#+\s*(begin|end)[\s_
 
 class SolutionMarkerError(ValueError):
     """A misspelled, unbalanced or nested solution marker, or missing nbgrader metadata."""
-
-
-class NotebookError(ValueError):
-    """A file that is not a readable, valid notebook."""
 
 
 def solution_blocks(nb: NotebookNode, name: str) -> dict[int, int]:
@@ -100,22 +95,6 @@ def stamp(nb: NotebookNode, name: str) -> int:
         elif _is_solution_cell(cell) and not cell.metadata["nbgrader"].get("grade"):
             del cell.metadata["nbgrader"]
     return sum(cell.metadata != old for cell, old in zip(nb.cells, before, strict=True))
-
-
-def read_notebook(path: str | os.PathLike) -> NotebookNode:
-    """The notebook at ``path``; ``NotebookError`` (a one-line reason, no traceback) if the
-    file is missing, not JSON, or not a valid version-4 notebook."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except OSError as exc:
-        raise NotebookError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except nbformat.reader.NotJSONError as exc:  # raised from json's error, which says where
-        raise NotebookError(f"{path}: not a notebook: not valid JSON ({exc.__cause__})") from None
-    except Exception as exc:  # JSON that nbformat cannot read as a version-4 notebook
-        raise NotebookError(f"{path}: not a valid notebook ({getattr(exc, 'message', exc)}); "
-                            "restore it from git, or open and save it in JupyterLab") from None
-    return nb
 
 
 def student_copy(nb: NotebookNode, name: str) -> tuple[NotebookNode, int]:
