@@ -22,21 +22,24 @@ def dense_stack(x, hidden_units: Sequence[int], heads: dict[str, int], *, activa
 
     Hidden layer i has ``hidden_units[i]`` units, ``activation``, and the name
     ``f"{prefix}_hidden_{i}"``; ``heads`` maps each head's name to its width. Returns the
-    heads' outputs, in order. With ``seed`` the layers' initial kernels are seeded
-    ``seed * 1000 + seed_offset``, ``+ 1``, ... in order; without, they come from Keras'
-    global generator (which ``setup_notebook`` seeds). Arguments are not checked here:
-    the public builders check them.
+    heads' outputs, in order. The kernels start from :func:`glorot_initializers` (``seed``,
+    ``seed_offset``). Arguments are not checked here: the public builders check them.
     """
-    seeds = itertools.repeat(None) if seed is None else itertools.count(seed * 1000 + seed_offset)
-
-    def dense(units, name, layer_activation=None):
-        init = keras.initializers.GlorotUniform(seed=next(seeds))
-        return keras.layers.Dense(units, activation=layer_activation, kernel_initializer=init,
-                                  name=name)
-
+    init = glorot_initializers(seed, seed_offset)
     for i, units in enumerate(hidden_units):
-        x = dense(units, f"{prefix}_hidden_{i}", activation)(x)
-    return [dense(units, name)(x) for name, units in heads.items()]
+        x = keras.layers.Dense(units, activation=activation, kernel_initializer=next(init),
+                               name=f"{prefix}_hidden_{i}")(x)
+    return [keras.layers.Dense(units, kernel_initializer=next(init), name=name)(x)
+            for name, units in heads.items()]
+
+
+def glorot_initializers(seed: int | None, offset: int = 0):
+    """Glorot initializers for successive layers, seeded ``seed * 1000 + offset``, ``+ 1``, ...
+
+    Without ``seed`` they come from Keras' global generator (which ``setup_notebook`` seeds).
+    """
+    seeds = itertools.repeat(None) if seed is None else itertools.count(seed * 1000 + offset)
+    return (keras.initializers.GlorotUniform(seed=s) for s in seeds)
 
 
 def build_dense_autoencoder(latent_dim: int, hidden_units: Sequence[int] = (256,),

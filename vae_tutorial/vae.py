@@ -82,9 +82,9 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
                name="vae")
 
 
-def _checked(latent_dim, hidden_units, seed):
+def _checked(latent_dim, hidden_units, seed, units_name="hidden_units"):
     seed = None if seed is None else check_int(seed, "seed", minimum=0)
-    return check_int(latent_dim, "latent_dim"), check_units(hidden_units), seed
+    return check_int(latent_dim, "latent_dim"), check_units(hidden_units, units_name), seed
 
 
 def _encoder(latent_dim, hidden_units, seed, num_classes=None):
