@@ -1,10 +1,10 @@
 """vae_tutorial: the helper package of the hands-on Variational Autoencoder course.
 
-The notebooks teach each piece; this package keeps it for later notebooks. The public
-names are listed below, by module, with the notebook that introduced them. They are
-imported lazily, so ``import vae_tutorial`` is cheap and does not start TensorFlow
-(the notebook tools must stay fast, and ``setup_notebook`` must quiet TensorFlow's
-logging before TensorFlow is first imported).
+The notebooks teach each piece; this package keeps it for later notebooks. Its public
+names, by module and the notebook that introduced them, are the table below. They are
+imported lazily, so ``import vae_tutorial`` is cheap and does not start TensorFlow (the
+notebook tools must stay fast, and ``setup_notebook`` must quiet TensorFlow's logging
+before TensorFlow is first imported).
 """
 
 from __future__ import annotations
@@ -13,30 +13,21 @@ import importlib
 
 __version__ = "0.1.0"
 
-_PUBLIC_API = {  # module: its public names, and (in the comment) the notebook that introduced them
-    # 01: seeds, quiet logs, figure defaults; MNIST with an offline fallback
-    "notebook_setup": "setup_notebook",
-    "data": "load_mnist MnistData DataError",
-    # 01; manifold_grid 06: decode a grid of 2-D codes into one mosaic
-    "plots": "image_grid compare_images scatter_2d training_curves manifold_grid",
+_PUBLIC_API = {  # module: its public names  # notebook that introduced them: what for
+    "notebook_setup": "setup_notebook",  # 01: seeds, quiet logs, figure defaults
+    "data": "load_mnist MnistData DataError",  # 01: MNIST with an offline fallback
+    "plots": "image_grid compare_images scatter_2d training_curves manifold_grid",  # 01, 06
     "autoencoder": "build_dense_autoencoder reconstruction_bce",  # 01
-    # 02-04: the probability toolkit
-    "probability": "gaussian_log_density gaussian_kl kl_to_standard_normal "
+    "probability": "gaussian_log_density gaussian_kl kl_to_standard_normal "  # 02-04
                    "kl_univariate_gaussians bernoulli_log_likelihood elbo Sampling",
-    # KLExplorer 03: sliders for q = N(mu, sigma^2) against p, with KL in nats;
-    # LatentExplorer 06: sliders pick a 2-D code; its decoded image is drawn live
-    "widgets": "KLExplorer LatentExplorer",
+    "widgets": "KLExplorer LatentExplorer",  # 03, 06: sliders with live KL / decoded image
     "vae": "VAE build_vae build_encoder build_decoder load_vae",  # 05
-    # 08: the convolutional VAE; a VAE told each image's label, that draws the digit asked for
-    "conv": "build_conv_vae build_conv_encoder build_conv_decoder",
-    "conditional": "ConditionalVAE build_conditional_vae",
-    # train_or_load_vae 05: train once, reuse the cached model later; KLWarmup 07
-    "training": "train_or_load_vae KLWarmup",
-    # 02, packaged in 05: the digit classifier that scores how digit-like generated images look
-    "judge": "train_judge judge_confidence JudgeScores",
+    "conv": "build_conv_vae build_conv_encoder build_conv_decoder",  # 08
+    "conditional": "ConditionalVAE build_conditional_vae",  # 08
+    "training": "train_or_load_vae KLWarmup",  # 05: train once, reuse the cache; 07
+    "judge": "train_judge judge_confidence JudgeScores",  # 02, packaged in 05: the digit judge
     "diagnostics": "kl_per_dimension active_units",  # 07: which latent dimensions are used
-    # 09: importance-weighted bounds on log p(x), and a Fréchet distance of samples
-    "evaluation": "log_mean_exp binarize_images log_importance_weights "
+    "evaluation": "log_mean_exp binarize_images log_importance_weights "  # 09: log p(x) bounds
                   "importance_weighted_bound elbo_per_image frechet_distance judge_features",
 }
 _EXPORTS = {name: module for module, names in _PUBLIC_API.items() for name in names.split()}

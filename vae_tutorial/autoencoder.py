@@ -1,9 +1,7 @@
 """The plain dense autoencoder of notebook 01, and the dense layers every model here uses.
 
-Notebook 01 builds this model step by step; notebooks 02 and 06 reuse it from here to
-show what a plain autoencoder's code space lacks. Inputs are flattened images, shape
-(N, 784), floats in [0, 1]. :func:`dense_stack` also builds the VAE's encoder and decoder
-(notebook 05).
+Notebooks 02 and 06 reuse the autoencoder to show what a plain autoencoder's code space
+lacks; the VAE's networks (notebook 05) are built with :func:`dense_stack`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """The conditional VAE of notebook 08: a VAE told which digit each image is.
 
-Both networks get the label, as a one-hot vector of C = ``num_classes`` numbers, next to
-their usual input; the loss, binarization, metrics and training step are the VAE's. Since
-the decoder is told the digit, the code z is free to hold the rest: the style (slant,
+Since the decoder is told the digit, the code z is free to hold the rest: the style (slant,
 width, thickness). So ``sample(labels)`` draws the digits asked for, and decoding one
-image's code with another label redraws it as that digit in its own style. Introduced in
-notebook 08.
+image's code with another label redraws it as that digit in its own style.
 """
 
 from __future__ import annotations
@@ -31,10 +28,9 @@ def build_conditional_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (4
     """A dense conditional VAE: (784 + C) -> hidden_units -> latent_dim; (latent_dim + C) -> 784.
 
     Notebook 05's MLP VAE with the one-hot label (C = ``num_classes`` numbers) joined to the
-    encoder's image and to the decoder's code. Returns an uncompiled :class:`ConditionalVAE`;
-    compile it with an optimizer only. ``seed`` as in :func:`~vae_tutorial.vae.build_vae`;
-    ``loss_options`` (``beta``, ``free_bits``) go to the model class as they are. Introduced
-    in notebook 08.
+    encoder's image and to the decoder's code; ``seed`` and ``loss_options`` (``beta``,
+    ``free_bits``) as for :func:`~vae_tutorial.vae.build_vae`. Returns an uncompiled
+    :class:`ConditionalVAE`. Introduced in notebook 08.
     """
     latent_dim, hidden_units, seed = _checked(latent_dim, hidden_units, seed)
     num_classes = check_int(num_classes, "num_classes", minimum=2)
@@ -49,13 +45,12 @@ class ConditionalVAE(VAE):
     """A Bernoulli VAE whose encoder, q(z | x, y), and decoder, p(x | z, y), see the label.
 
     ``encoder``: ``[images (N, 784), one-hot (N, C)] -> [z_mean, z_log_var]``; ``decoder``:
-    ``[z (N, latent_dim), one-hot (N, C)] -> logits (N, 784)``; the other arguments as for
-    :class:`~vae_tutorial.vae.VAE`. Data are pairs ``(images, labels)``: images (N, 784) or
-    (N, 28, 28) in [0, 1], labels (N,) integers 0 to C - 1, as in
-    ``fit((x_train, y_train), validation_data=(x_test, y_test))``, ``evaluate((x_test,
-    y_test))``, ``negative_elbo_terms((x, labels))`` and ``model((x, labels))``;
-    ``fit(images, labels)`` and ``evaluate(images, labels)`` work too. Introduced in
-    notebook 08.
+    ``[z (N, latent_dim), one-hot (N, C)] -> logits (N, 784)``; the loss, metrics and other
+    arguments are :class:`~vae_tutorial.vae.VAE`'s. Where a VAE takes images, it takes pairs
+    ``(images, labels)``: images (N, 784) or (N, 28, 28) in [0, 1], labels (N,) integers 0
+    to C - 1, as in ``model((x, labels))``, ``negative_elbo_terms((x, labels))`` and
+    ``fit((x_train, y_train), validation_data=(x_test, y_test))``; ``fit`` and ``evaluate``
+    also take the labels as ``y``. Introduced in notebook 08.
     """
 
     needs_labels = True  # train_or_load_vae passes (images, labels) to such models
@@ -106,8 +101,7 @@ class ConditionalVAE(VAE):
     # ---------------------------------------------------------------- how pairs reach the networks
 
     def _split(self, data, name="x"):
-        """``(images (N, 784), one-hot (N, C))``: checked when a learner passes them, as they
-        are inside a graph (where ``fit`` and ``evaluate`` have already checked them)."""
+        """``(images (N, 784), one-hot (N, C))`` from a pair, checked as in :meth:`VAE._split`."""
         if not isinstance(data, (tuple, list)):
             raise ValueError(f"{name}: {PAIR_HINT}. Got {type(data).__name__} alone: where are "
                              "the labels?")
@@ -135,8 +129,8 @@ class ConditionalVAE(VAE):
         return np.eye(self.num_classes, dtype=np.float32)[labels]
 
     def _examples(self, data, labels, name):
-        """The checked pair ``(images, one-hot)`` that ``fit`` and ``evaluate`` hand to Keras
-        (``labels``: their ``y``); the validation batches ``fit`` made pass as they are."""
+        """The checked pair ``(images, one-hot)`` for Keras (``labels``: ``y``, joined to the
+        images); the validation batches ``fit`` made pass as they are."""
         if isinstance(data, tf.data.Dataset):
             return data
         if labels is not None:

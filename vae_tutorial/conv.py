@@ -19,9 +19,7 @@ from .vae import VAE
 from .vae import _checked as _checked_sizes
 
 KERNEL_SIZE = 3
-# Each convolution halves the side (stride 2, "same" padding): 28 -> 14 -> 7. A third
-# would give 3.5, so at most two.
-MAX_CONVOLUTIONS = 2
+MAX_CONVOLUTIONS = 2  # see the message in _checked
 
 
 def build_conv_encoder(latent_dim: int = 20, filters: Sequence[int] = (16, 32), *,

@@ -37,7 +37,6 @@ BINARIZATIONS = ("dynamic", "static")
 STEPS_PER_EXECUTION = 32
 
 
-
 def build_encoder(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
                   seed: int | None = None):
     """Dense encoder: images (N, 784) -> ``[z_mean, z_log_var]``, each (N, latent_dim).
@@ -65,15 +64,13 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
               free_bits: float = 0.0) -> VAE:
     """The classic MLP VAE in one call: 784 -> hidden_units -> latent_dim, and back.
 
-    ``build_vae()`` is the 784-400-20 MLP of PyTorch's VAE example, with dynamic
-    binarization. Returns an uncompiled :class:`VAE`; compile it with an optimizer only
-    (``model.compile(optimizer=keras.optimizers.Adam(1e-3))``): the loss is built in.
-    ``seed`` fixes everything the model draws: the initial weights, the sampling of z, the
-    dynamic binarization and the order ``fit`` shuffles the images in. So the same seed
-    builds and trains the same model in any fresh process, without touching global random
-    state (None: all of these follow Keras' global seed, which ``setup_notebook`` sets).
-    ``beta`` and ``free_bits``: see :meth:`VAE.objective` (notebook 07). Introduced in
-    notebook 05.
+    ``build_vae()`` is the 784-400-20 MLP of PyTorch's VAE example. Returns an uncompiled
+    :class:`VAE`: compile it with an optimizer only, the loss is built in. ``seed`` fixes
+    everything the model draws (the initial weights, the sampling of z, the dynamic
+    binarization, the order ``fit`` shuffles the images in), so the same seed builds and
+    trains the same model in any fresh process (None: Keras' global seed, which
+    ``setup_notebook`` sets). ``beta``, ``free_bits``: :meth:`VAE.objective`, notebook 07.
+    Introduced in notebook 05.
     """
     latent_dim, hidden_units, seed = _checked(latent_dim, hidden_units, seed)
     return VAE(_encoder(latent_dim, hidden_units, seed),
@@ -105,8 +102,7 @@ def _decoder(latent_dim, hidden_units, seed, num_classes=None):
 
 
 def _labelled(x, num_classes, name):
-    """``(inputs, joined)``: ``x`` alone, or with a one-hot label input of ``num_classes``
-    numbers joined to it (the conditional VAE of notebook 08)."""
+    """``(inputs, joined)``: ``x``, or ``x`` and a one-hot label input (notebook 08) joined."""
     if num_classes is None:
         return x, x
     label = keras.Input(shape=(num_classes,), name="label")
@@ -119,17 +115,14 @@ class VAE(keras.Model):
 
     ``encoder``: images (N, 784) -> ``[z_mean, z_log_var]``, each (N, K); ``sampling``
     draws z = z_mean + exp(z_log_var / 2) * eps; ``decoder``: z (N, K) -> 784 Bernoulli
-    logits. ``model(x)`` returns the reconstruction logits (N, 784) of one sampled z per
-    image. ``fit`` reports three metrics, each a mean over images in nats per image:
-    ``reconstruction`` (-log p(x | z), summed over the 784 pixels), ``kl`` (KL(q(z | x) ||
-    N(0, I)), summed over the K latent dimensions) and their sum ``loss``, the negative
-    ELBO. ``binarization`` is required (no default hides the choice; see :meth:`binarize`);
-    ``seed`` as in :func:`build_vae`. Introduced in notebook 05.
-
-    ``beta`` (>= 0) and ``free_bits`` (>= 0, nats per latent dimension) change what
-    ``train_step`` minimises (:meth:`objective`), never the metrics. ``model.beta`` is a
-    non-trainable ``keras.Variable``, the KL weight in use now, so a callback such as
-    :class:`~vae_tutorial.training.KLWarmup` can move it during ``fit``. Added in notebook 07.
+    logits; ``model(x)`` returns them (N, 784) for one sampled z per image. The metrics,
+    means over images in nats per image: ``reconstruction`` and ``kl`` (the two terms of
+    :meth:`negative_elbo_terms`) and their sum ``loss``, the negative ELBO.
+    ``binarization`` is required (no default hides the choice: :meth:`binarize`); ``seed``
+    as in :func:`build_vae`. Introduced in notebook 05. Notebook 07 adds ``beta`` and
+    ``free_bits`` (:meth:`objective`); ``model.beta`` is a non-trainable ``keras.Variable``
+    (the KL weight in use now), so a callback such as ``KLWarmup`` can move it in ``fit``,
+    from 0 up to ``model.target_beta``, the ``beta`` the model was built with.
     """
 
     def __init__(self, encoder, decoder, binarization: str, seed: int | None = None,
@@ -148,22 +141,17 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self._target_beta = check_non_negative(beta, "beta",
-                                               "the weight of the KL term; 1 is the ELBO")
+        self.target_beta = check_non_negative(beta, "beta",
+                                              "the weight of the KL term; 1 is the ELBO")
         self.free_bits = check_non_negative(free_bits, "free_bits",
                                             "nats per latent dimension; 0 turns it off")
-        self.beta = keras.Variable(self._target_beta, dtype="float32", trainable=False,
+        self.beta = keras.Variable(self.target_beta, dtype="float32", trainable=False,
                                    name="beta")
         self.built = True  # encoder and decoder arrive built; nothing is created lazily
 
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
-
-    @property
-    def target_beta(self) -> float:
-        """The KL weight the model was built with (``model.beta`` may differ during a warm-up)."""
-        return self._target_beta
 
     def binarize(self, x):
         """Binary pixels (same shape and dtype as ``x``) by the model's ``binarization``.
@@ -181,9 +169,9 @@ class VAE(keras.Model):
         """Per-image ``(reconstruction, kl)``, each (N,), in nats, for grey images x in [0, 1].
 
         The images are binarized here (``binarize``). reconstruction = -log p(x_bin | z)
-        summed over pixels, for one z ~ q(z | x_bin); kl = KL(q(z | x_bin) || N(0, I))
-        summed over latent dimensions. Their sum is the single-sample estimate of each
-        image's negative ELBO. (A ConditionalVAE takes the pair ``(images, labels)``.)
+        summed over the 784 pixels, for one z ~ q(z | x_bin); kl = KL(q(z | x_bin) || N(0, I))
+        summed over the K latent dimensions. Their sum is the single-sample estimate of each
+        image's negative ELBO.
         """
         reconstruction, z_mean, z_log_var = self._forward(x, training)
         return reconstruction, kl_to_standard_normal(z_mean, z_log_var)
@@ -259,9 +247,8 @@ class VAE(keras.Model):
         """``keras.Model.fit`` on images in [0, 1]; stops with an error on a non-finite loss.
 
         ``x``: images (N, 784) or (N, 28, 28), or a ``tf.data.Dataset`` of such batches
-        (checked batch by batch as they stream). ``validation_data``: held-out images, same
-        forms. A VAE needs no labels: pass none. Arrays are shuffled every epoch in an order
-        seeded by the model's seed (``batch_size`` defaults to 32, as in Keras).
+        (checked batch by batch as they stream); no labels. ``validation_data``: held-out
+        images, same forms. ``batch_size`` defaults to 32, as in Keras.
         """
         batch_size = batch_size or 32
         x = self._batches(self._examples(x, y, "x"), batch_size, shuffle=shuffle)
@@ -297,10 +284,8 @@ class VAE(keras.Model):
                 generator.state.assign(state)
 
     def encode(self, x):
-        """``(z_mean, z_log_var)`` of q(z | x) for images x in [0, 1]; numpy, each (N, latent_dim).
-
-        Encodes the images as given (grey levels, not binarized): the mean code of an image.
-        """
+        """``(z_mean, z_log_var)`` of q(z | x), numpy (N, latent_dim) each, for images x in [0, 1]
+        as given (grey levels, not binarized)."""
         z_mean, z_log_var = self.encoder(self._given(*self._split(x)), training=False)
         return ops.convert_to_numpy(z_mean), ops.convert_to_numpy(z_log_var)
 
@@ -321,9 +306,8 @@ class VAE(keras.Model):
     # ------------------------------------------------------------------ how data reach the networks
 
     def _split(self, x, name="x"):
-        """``(images (N, 784), condition)``; the condition of the two networks is None here (a
-        ConditionalVAE's one-hot labels). Checked when a learner passes the images; inside a
-        graph, where ``fit`` and ``evaluate`` have checked them already, only reshaped."""
+        """``(images (N, 784), condition)``: the networks' condition is None here. Checked
+        when a learner passes them; in a graph (``fit`` and ``evaluate`` checked them) reshaped."""
         if tf.executing_eagerly():
             return check_images(x, name).reshape(-1, IMAGE_PIXELS), None
         return ops.reshape(x, (-1, IMAGE_PIXELS)), None
@@ -335,8 +319,7 @@ class VAE(keras.Model):
 
     def _examples(self, x, labels, name):
         """The data ``fit`` and ``evaluate`` hand to Keras: checked images (N, 784), or a
-        dataset checked as it streams. ``labels`` (their ``y``, or the rest of an ``(x, y)``
-        tuple) must be None: a VAE needs none."""
+        dataset checked as it streams. ``labels``: their ``y``, which a VAE refuses."""
         if isinstance(x, tuple):  # Keras' (x, y, sample_weight) form
             x, *rest = x
             labels = labels if all(part is None for part in rest) else rest
@@ -348,8 +331,7 @@ class VAE(keras.Model):
         return self._split(x, name)[0]
 
     def _batches(self, examples, batch_size, *, shuffle):
-        """A dataset of batches of ``examples`` (a dataset passes as it is), reshuffled every
-        epoch in an order seeded by the model's seed."""
+        """Batches of ``examples`` (a dataset passes), reshuffled by the model's seed per epoch."""
         if isinstance(examples, tf.data.Dataset):
             return examples
         dataset = tf.data.Dataset.from_tensor_slices((examples,))  # Keras' (x,) form
@@ -366,7 +348,7 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "binarization": self.binarization,
             "seed": self.seed,
-            "beta": self._target_beta,
+            "beta": self.target_beta,
             "free_bits": self.free_bits,
         }
 
