@@ -44,17 +44,15 @@ def build_dense_autoencoder(latent_dim: int, hidden_units: Sequence[int] = (256,
                             activation: str | None = "relu"):
     """Build a dense encoder, decoder and the autoencoder chaining them.
 
-    Encoder: ``784 -> hidden_units... -> latent_dim`` (hidden layers use ``activation``;
-    the code layer is linear). Decoder: the mirror image, ending in 784 linear outputs.
-    With ``hidden_units=()`` and ``activation=None`` the whole model is linear (the
-    autoencoder that notebook 01 compares with PCA).
+    Encoder: images (N, 784) in [0, 1] -> ``hidden_units...`` -> codes (N, latent_dim)
+    (hidden layers use ``activation``; the code layer is linear). Decoder: the mirror image,
+    ending in 784 linear outputs (N, 784): logits for :func:`reconstruction_bce` (apply
+    ``keras.ops.sigmoid`` for pixel intensities), or the reconstruction itself for a linear
+    autoencoder trained on squared error. With ``hidden_units=()`` and ``activation=None``
+    the whole model is linear (the autoencoder that notebook 01 compares with PCA).
 
-    The decoder returns pre-activation outputs, shape (N, 784): logits for
-    :func:`reconstruction_bce` (apply ``keras.ops.sigmoid`` for pixel intensities), or
-    the reconstruction itself for a linear autoencoder trained on squared error.
-
-    Returns ``(autoencoder, encoder, decoder)``: three ``keras.Model`` sharing weights;
-    ``encoder`` maps (N, 784) to codes (N, latent_dim). Introduced in notebook 01.
+    Returns ``(autoencoder, encoder, decoder)``: three ``keras.Model`` sharing weights.
+    Introduced in notebook 01.
     """
     latent_dim = check_int(latent_dim, "latent_dim")
     hidden_units = check_units(hidden_units)
