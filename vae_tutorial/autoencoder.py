@@ -1,9 +1,7 @@
 """The plain dense autoencoder of notebook 01, and the dense layers every model here uses.
 
-Notebook 01 builds this model step by step; notebooks 02 and 06 reuse it from here to
-show what a plain autoencoder's code space lacks. Inputs are flattened images, shape
-(N, 784), floats in [0, 1]. :func:`dense_stack` also builds the VAE's encoder and decoder
-(notebook 05).
+Notebooks 02 and 06 reuse the autoencoder to show what a plain autoencoder's code space
+lacks; the VAE's networks (notebook 05) are built with :func:`dense_stack`.
 """
 
 from __future__ import annotations
@@ -22,38 +20,39 @@ def dense_stack(x, hidden_units: Sequence[int], heads: dict[str, int], *, activa
 
     Hidden layer i has ``hidden_units[i]`` units, ``activation``, and the name
     ``f"{prefix}_hidden_{i}"``; ``heads`` maps each head's name to its width. Returns the
-    heads' outputs, in order. With ``seed`` the layers' initial kernels are seeded
-    ``seed * 1000 + seed_offset``, ``+ 1``, ... in order; without, they come from Keras'
-    global generator (which ``setup_notebook`` seeds). Arguments are not checked here:
-    the public builders check them.
+    heads' outputs, in order. The kernels start from :func:`glorot_initializers` (``seed``,
+    ``seed_offset``). Arguments are not checked here: the public builders check them.
     """
-    seeds = itertools.repeat(None) if seed is None else itertools.count(seed * 1000 + seed_offset)
-
-    def dense(units, name, layer_activation=None):
-        init = keras.initializers.GlorotUniform(seed=next(seeds))
-        return keras.layers.Dense(units, activation=layer_activation, kernel_initializer=init,
-                                  name=name)
-
+    init = glorot_initializers(seed, seed_offset)
     for i, units in enumerate(hidden_units):
-        x = dense(units, f"{prefix}_hidden_{i}", activation)(x)
-    return [dense(units, name)(x) for name, units in heads.items()]
+        x = keras.layers.Dense(units, activation=activation, kernel_initializer=next(init),
+                               name=f"{prefix}_hidden_{i}")(x)
+    return [keras.layers.Dense(units, kernel_initializer=next(init), name=name)(x)
+            for name, units in heads.items()]
+
+
+def glorot_initializers(seed: int | None, offset: int = 0):
+    """Glorot initializers for successive layers, seeded ``seed * 1000 + offset``, ``+ 1``, ...
+
+    Without ``seed`` they come from Keras' global generator (which ``setup_notebook`` seeds).
+    """
+    seeds = itertools.repeat(None) if seed is None else itertools.count(seed * 1000 + offset)
+    return (keras.initializers.GlorotUniform(seed=s) for s in seeds)
 
 
 def build_dense_autoencoder(latent_dim: int, hidden_units: Sequence[int] = (256,),
                             activation: str | None = "relu"):
     """Build a dense encoder, decoder and the autoencoder chaining them.
 
-    Encoder: ``784 -> hidden_units... -> latent_dim`` (hidden layers use ``activation``;
-    the code layer is linear). Decoder: the mirror image, ending in 784 linear outputs.
-    With ``hidden_units=()`` and ``activation=None`` the whole model is linear (the
-    autoencoder that notebook 01 compares with PCA).
+    Encoder: images (N, 784) in [0, 1] -> ``hidden_units...`` -> codes (N, latent_dim)
+    (hidden layers use ``activation``; the code layer is linear). Decoder: the mirror image,
+    ending in 784 linear outputs (N, 784): logits for :func:`reconstruction_bce` (apply
+    ``keras.ops.sigmoid`` for pixel intensities), or the reconstruction itself for a linear
+    autoencoder trained on squared error. With ``hidden_units=()`` and ``activation=None``
+    the whole model is linear (the autoencoder that notebook 01 compares with PCA).
 
-    The decoder returns pre-activation outputs, shape (N, 784): logits for
-    :func:`reconstruction_bce` (apply ``keras.ops.sigmoid`` for pixel intensities), or
-    the reconstruction itself for a linear autoencoder trained on squared error.
-
-    Returns ``(autoencoder, encoder, decoder)``: three ``keras.Model`` sharing weights;
-    ``encoder`` maps (N, 784) to codes (N, latent_dim). Introduced in notebook 01.
+    Returns ``(autoencoder, encoder, decoder)``: three ``keras.Model`` sharing weights.
+    Introduced in notebook 01.
     """
     latent_dim = check_int(latent_dim, "latent_dim")
     hidden_units = check_units(hidden_units)

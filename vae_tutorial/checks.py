@@ -26,10 +26,8 @@ def as_array(value, name: str) -> np.ndarray:
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be array-like; got {type(value).__name__} ({exc})") from exc
     if array.dtype == object:
-        raise TypeError(
-            f"{name} must be a numeric array; got an object array "
-            "(ragged lists or mixed types?). Pass a numpy array of numbers."
-        )
+        raise TypeError(f"{name} must be a numeric array; got an object array (ragged lists "
+                        "or mixed types?). Pass a numpy array of numbers.")
     return array
 
 
@@ -39,41 +37,33 @@ def check_finite(array: np.ndarray, name: str) -> None:
         bad = ~np.isfinite(array)
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or inf), "
-                f"the first at index {first}. Remove or replace them before calling this."
-            )
+            raise ValueError(f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or inf), "
+                             f"the first at index {first}. Remove or replace them before "
+                             "calling this.")
 
 
-def check_images(images, name: str = "images", *, allow_single: bool = False) -> np.ndarray:
+def check_images(images, name: str = "images") -> np.ndarray:
     """Validate a batch of MNIST-like images and return it as float32 of shape (N, 28, 28).
 
-    Accepts shape (N, 28, 28) or flattened (N, 784); with ``allow_single`` also one image
-    of shape (28, 28) or (784,). Values must be floats in [0, 1] (pixel intensities, not
-    0-255 bytes) with no NaN or infinity.
+    Accepts shape (N, 28, 28) or flattened (N, 784). Values must be floats in [0, 1] (pixel
+    intensities, not 0-255 bytes) with no NaN or infinity.
     """
     array = as_array(images, name)
     if not np.issubdtype(array.dtype, np.floating):  # bools included
         hint = " Divide 0-255 bytes by 255.0." if np.issubdtype(array.dtype, np.integer) else ""
         raise TypeError(f"{name} must hold floats in [0, 1]; got dtype {array.dtype}.{hint}")
-    if allow_single and array.shape in ((IMAGE_SIDE, IMAGE_SIDE), (IMAGE_PIXELS,)):
-        array = array[None]
     if array.ndim == 2 and array.shape[1] == IMAGE_PIXELS:
         array = array.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
     if array.ndim != 3 or array.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise ValueError(
-            f"{name} must have shape (N, 28, 28) or (N, 784); got {array.shape}. "
-            "Reshape with images.reshape(-1, 28, 28)."
-        )
+        raise ValueError(f"{name} must have shape (N, 28, 28) or (N, 784); got {array.shape}. "
+                         "Reshape with images.reshape(-1, 28, 28).")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); pass at least one image.")
     check_finite(array, name)
     low, high = float(array.min()), float(array.max())
     if low < 0.0 or high > 1.0:
-        raise ValueError(
-            f"{name} must lie in [0, 1]; got values from {low:g} to {high:g}. "
-            "Scale 0-255 pixels by 1/255, or clip a model's output with np.clip(x, 0, 1)."
-        )
+        raise ValueError(f"{name} must lie in [0, 1]; got values from {low:g} to {high:g}. Scale "
+                         "0-255 pixels by 1/255, or clip a model's output with np.clip(x, 0, 1).")
     return array.astype(np.float32, copy=False)
 
 
@@ -91,8 +81,7 @@ def check_image_batches(dataset, name: str = "images"):
     """
     import tensorflow as tf  # here, so that importing this module does not start TensorFlow
 
-    spec = dataset.element_spec[0] if isinstance(dataset.element_spec, tuple) else (
-        dataset.element_spec)
+    spec = tf.nest.flatten(dataset.element_spec)[0]
     if not spec.dtype.is_floating:
         raise TypeError(f"{name} must hold floats in [0, 1]; its batches have dtype "
                         f"{spec.dtype.name}. Map them with lambda x: tf.cast(x, 'float32') / 255.")
@@ -123,10 +112,8 @@ def check_labels(labels, name: str = "labels", *, length: int | None = None) -> 
     elif not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must be integers (class indices); got dtype {array.dtype}.")
     if length is not None and array.shape[0] != length:
-        raise ValueError(
-            f"{name} has {array.shape[0]} entries but there are {length} points to label; "
-            "pass one label per point."
-        )
+        raise ValueError(f"{name} has {array.shape[0]} entries but there are {length} points "
+                         "to label; pass one label per point.")
     return array.astype(np.int64)
 
 

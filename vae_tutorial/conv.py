@@ -1,45 +1,35 @@
 """The convolutional VAE of notebook 08: Conv2D encoder, Conv2DTranspose decoder.
 
-The same Bernoulli VAE as notebook 05 (:class:`~vae_tutorial.vae.VAE`: same loss, the
-negative ELBO in nats per image, same binarization, same methods); only the two networks
-change. They see an image as a 28 x 28 grid instead of a list of 784 numbers:
-
-- the encoder takes images (N, 784), reshapes them to (N, 28, 28, 1), and applies one
-  3 x 3 convolution of stride 2 with ReLU per entry of ``filters`` (28 -> 14 -> 7 pixels a
-  side), then two linear Dense heads: ``[z_mean, z_log_var]``, each (N, latent_dim);
-- the decoder maps z (N, latent_dim) through a Dense ReLU layer to the encoder's last
-  feature map (7 x 7 x filters[-1] for two convolutions), then 3 x 3 transposed
-  convolutions of stride 2 back up (ReLU, the filters in reverse order), the last one
-  to a single linear channel: 784 Bernoulli logits (N, 784).
-
-A convolution reuses one small kernel at every position of the image, so it needs far
-fewer weights than a Dense layer for the same input, and it builds in that a stroke is a
-stroke wherever it lies. Introduced in notebook 08.
+The same Bernoulli VAE as notebook 05 (:class:`~vae_tutorial.vae.VAE`: the same loss,
+binarization and methods); only the two networks change: they see an image as a 28 x 28
+grid instead of a list of 784 numbers. A convolution reuses one small kernel at every
+position of the image, so it needs far fewer weights than a Dense layer for the same input,
+and it builds in that a stroke is a stroke wherever it lies. Introduced in notebook 08.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import keras
 
-from .checks import IMAGE_PIXELS, IMAGE_SIDE, check_int, check_units
+from .autoencoder import glorot_initializers
+from .checks import IMAGE_PIXELS, IMAGE_SIDE
 from .vae import VAE
+from .vae import _checked as _checked_sizes
 
 KERNEL_SIZE = 3
-# Each convolution halves the side (stride 2, "same" padding): 28 -> 14 -> 7. A third
-# would give 3.5, so at most two.
-MAX_CONVOLUTIONS = 2
+MAX_CONVOLUTIONS = 2  # see the message in _checked
 
 
 def build_conv_encoder(latent_dim: int = 20, filters: Sequence[int] = (16, 32), *,
                        seed: int | None = None) -> keras.Model:
     """Convolutional encoder: images (N, 784) -> ``[z_mean, z_log_var]``, each (N, latent_dim).
 
-    ``filters``: the number of 3 x 3 filters of each stride-2 convolution (one or two
-    layers: 28 -> 14 -> 7 pixels a side). ``seed`` fixes the initial weights (None: Keras'
-    global seed, as set by ``setup_notebook``). Introduced in notebook 08.
+    The images are reshaped to (N, 28, 28, 1); each entry of ``filters`` is the width of a
+    3 x 3 convolution of stride 2 with ReLU (one or two: 28 -> 14 -> 7 pixels a side), then
+    two linear Dense heads. ``seed`` fixes the initial weights (None: Keras' global seed,
+    as set by ``setup_notebook``). Introduced in notebook 08.
     """
     return _encoder(*_checked(latent_dim, filters, seed))
 
@@ -49,9 +39,10 @@ def build_conv_decoder(latent_dim: int = 20, filters: Sequence[int] = (16, 32), 
     """Transposed-convolution decoder: codes (N, latent_dim) -> Bernoulli logits (N, 784).
 
     ``filters`` is the ENCODER's tuple (listed from the image inwards): the decoder is its
-    mirror image, starting from a 7 x 7 x filters[-1] feature map (for two filters) and
-    going back up through the filters in reverse order to one channel of logits. ``seed``
-    as in :func:`build_conv_encoder`. Introduced in notebook 08.
+    mirror image. A Dense ReLU layer maps z to the encoder's last feature map (7 x 7 x
+    filters[-1] for two filters), then 3 x 3 transposed convolutions of stride 2 go back up
+    (ReLU, the filters in reverse order), the last one to a single linear channel of
+    logits. ``seed`` as in :func:`build_conv_encoder`. Introduced in notebook 08.
     """
     return _decoder(*_checked(latent_dim, filters, seed))
 
@@ -62,13 +53,11 @@ def build_conv_vae(latent_dim: int = 20, filters: Sequence[int] = (16, 32), *,
     """A convolutional VAE in one call: the package's :class:`~vae_tutorial.vae.VAE` with
     :func:`build_conv_encoder` and its mirror image :func:`build_conv_decoder`.
 
-    Input and output as for :func:`~vae_tutorial.vae.build_vae`: images (N, 784) or
-    (N, 28, 28) in [0, 1]; the loss is the negative ELBO in nats per image; compile with an
-    optimizer only. ``build_conv_vae()``'s encoder and decoder have 105,257 weights.
-    ``seed`` fixes everything the model draws (the initial weights, the sampling of z, the
-    dynamic binarization and ``fit``'s shuffling), as in ``build_vae``. ``loss_options`` go
-    to :class:`~vae_tutorial.vae.VAE` as they are: the training objective's settings of
-    notebook 07 (``beta``, ``free_bits``). Introduced in notebook 08.
+    Input, output, loss (the negative ELBO in nats per image) and ``seed`` as for
+    :func:`~vae_tutorial.vae.build_vae`: images (N, 784) or (N, 28, 28) in [0, 1]; compile
+    with an optimizer only. ``loss_options`` (``beta``, ``free_bits``) go to the VAE as they
+    are. ``build_conv_vae()``'s encoder and decoder have 105,257 weights. Introduced in
+    notebook 08.
     """
     latent_dim, filters, seed = _checked(latent_dim, filters, seed)
     return VAE(_encoder(latent_dim, filters, seed), _decoder(latent_dim, filters, seed),
@@ -76,24 +65,17 @@ def build_conv_vae(latent_dim: int = 20, filters: Sequence[int] = (16, 32), *,
 
 
 def _checked(latent_dim, filters, seed):
-    seed = None if seed is None else check_int(seed, "seed", minimum=0)
-    filters = check_units(filters, "filters")
+    latent_dim, filters, seed = _checked_sizes(latent_dim, filters, seed, "filters")
     if not 1 <= len(filters) <= MAX_CONVOLUTIONS:
         raise ValueError(
             f"filters must list one or two convolution widths, such as (16, 32): each "
             f"stride-2 convolution halves the 28-pixel side (28 -> 14 -> 7), and a third would "
             f"not divide it evenly; got {len(filters)} ({filters!r}).")
-    return check_int(latent_dim, "latent_dim"), filters, seed
-
-
-def _initializers(seed, offset):
-    """One seeded Glorot initializer per layer, as ``dense_stack`` seeds its layers."""
-    seeds = itertools.repeat(None) if seed is None else itertools.count(seed * 1000 + offset)
-    return (keras.initializers.GlorotUniform(seed=next(seeds)) for _ in itertools.count())
+    return latent_dim, filters, seed
 
 
 def _encoder(latent_dim, filters, seed):
-    init = _initializers(seed, 0)
+    init = glorot_initializers(seed, 0)
     image = keras.Input(shape=(IMAGE_PIXELS,), name="image")
     h = keras.layers.Reshape((IMAGE_SIDE, IMAGE_SIDE, 1), name="encoder_to_grid")(image)
     for i, width in enumerate(filters):
@@ -107,7 +89,7 @@ def _encoder(latent_dim, filters, seed):
 
 
 def _decoder(latent_dim, filters, seed):
-    init = _initializers(seed, 500)
+    init = glorot_initializers(seed, 500)
     side = IMAGE_SIDE // 2 ** len(filters)
     z = keras.Input(shape=(latent_dim,), name="z")
     h = keras.layers.Dense(side * side * filters[-1], activation="relu",

@@ -1,15 +1,13 @@
-"""Which latent dimensions a VAE uses: the KL per dimension and the active units.
+"""Which latent dimensions a VAE uses, from the encoder's outputs ``VAE.encode(x)``.
 
-Both take the encoder's outputs for a set of images (``VAE.encode(x)``), numpy arrays of
-shape (N, K), and return one number per latent dimension. Introduced in notebook 07 and
-used again by notebooks 09 and 10.
+Introduced in notebook 07 and used again by notebooks 09 and 10.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_matrix, check_number
+from .checks import check_matrix, check_non_negative
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al. (2016)
 
@@ -41,7 +39,5 @@ def active_units(z_mean, threshold: float = ACTIVE_THRESHOLD) -> np.ndarray:
     if mean.shape[0] < 2:
         raise ValueError(f"z_mean must hold at least 2 images to measure a variance; got "
                          f"{mean.shape[0]}.")
-    threshold = check_number(threshold, "threshold")
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0 (a variance); got {threshold}.")
+    threshold = check_non_negative(threshold, "threshold", "a variance")
     return np.var(mean, axis=0) > threshold

@@ -1,26 +1,8 @@
-"""The variational autoencoder of notebook 05: dense encoder and decoder, and a ``keras.Model``.
+"""The variational autoencoder of notebook 05: dense encoder and decoder, and the VAE model.
 
-Assembled in notebook 05 from the pieces of notebooks 02-04, and reused from then on. The
-model is a Bernoulli VAE on binarized pixels:
-
-- the encoder maps images (N, 784) to ``[z_mean, z_log_var]``, each (N, latent_dim);
-- :class:`~vae_tutorial.probability.Sampling` draws z = z_mean + exp(z_log_var / 2) * eps;
-- the decoder maps z (N, latent_dim) to 784 logits of Bernoulli pixels.
-
-Its loss is the negative ELBO in **nats per image**: the reconstruction term
-(-log p(x|z), summed over the 784 pixels) plus KL(q(z|x) || N(0, I)) (summed over the
-latent dimensions), both averaged over the batch. ``fit`` reports three metrics, each in
-nats per image: ``loss`` (the negative ELBO), ``reconstruction`` and ``kl``.
-
-Notebook 07 adds two knobs to what training minimises (:meth:`VAE.objective`), never to
-what the metrics report: ``beta`` weighs the KL term (reconstruction + beta x KL; beta = 1
-is the negative ELBO), and ``free_bits`` floors each latent dimension's batch-averaged KL
-at that many nats (Kingma et al. 2016). With the defaults (1 and 0) training computes
-exactly what notebook 05's model computes.
-
-Binarization is an explicit, named choice (``BINARIZATIONS``): ``"dynamic"`` draws each
-pixel as Bernoulli(intensity) afresh at every step, the usual protocol for MNIST VAEs;
-``"static"`` thresholds intensities at 0.5, the same binary image every time.
+Assembled in notebook 05 from the pieces of notebooks 02-04 and reused from then on; read
+:class:`VAE` first. Notebook 07 adds ``beta`` and ``free_bits`` (:meth:`VAE.objective`);
+notebook 08 builds its convolutional and conditional VAEs on the same class.
 """
 
 from __future__ import annotations
@@ -72,8 +54,7 @@ def build_decoder(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
 
     ``hidden_units`` are listed from the code outwards (z -> hidden_units[0] -> ... ->
     logits), so the encoder's tuple reversed gives a mirror image, as :func:`build_vae`
-    does. ``seed`` fixes the initial weights, as in :func:`build_encoder`. Introduced in
-    notebook 05.
+    does. ``seed`` as in :func:`build_encoder`. Introduced in notebook 05.
     """
     return _decoder(*_checked(latent_dim, hidden_units, seed))
 
@@ -83,15 +64,13 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
               free_bits: float = 0.0) -> VAE:
     """The classic MLP VAE in one call: 784 -> hidden_units -> latent_dim, and back.
 
-    ``build_vae()`` is the classic 784-400-20 MLP (as in PyTorch's VAE example) with
-    dynamic binarization. Returns an uncompiled :class:`VAE`; compile it with an optimizer
-    only (``model.compile(optimizer=keras.optimizers.Adam(1e-3))``): the loss is built in.
-    ``seed`` fixes everything the model draws: the initial weights, the sampling of z, the
-    dynamic binarization and the order ``fit`` shuffles the images in. So the same seed
-    builds and trains the same model in any fresh process, without touching global random
-    state (None: all of these follow Keras' global seed, which ``setup_notebook`` sets).
-    ``beta`` and ``free_bits`` shape the training objective (see :class:`VAE`; notebook
-    07). Introduced in notebook 05.
+    ``build_vae()`` is the 784-400-20 MLP of PyTorch's VAE example. Returns an uncompiled
+    :class:`VAE`: compile it with an optimizer only, the loss is built in. ``seed`` fixes
+    everything the model draws (the initial weights, the sampling of z, the dynamic
+    binarization, the order ``fit`` shuffles the images in), so the same seed builds and
+    trains the same model in any fresh process (None: Keras' global seed, which
+    ``setup_notebook`` sets). ``beta``, ``free_bits``: :meth:`VAE.objective`, notebook 07.
+    Introduced in notebook 05.
     """
     latent_dim, hidden_units, seed = _checked(latent_dim, hidden_units, seed)
     return VAE(_encoder(latent_dim, hidden_units, seed),
@@ -100,41 +79,50 @@ def build_vae(latent_dim: int = 20, hidden_units: Sequence[int] = (400,), *,
                name="vae")
 
 
-def _checked(latent_dim, hidden_units, seed):
+def _checked(latent_dim, hidden_units, seed, units_name="hidden_units"):
     seed = None if seed is None else check_int(seed, "seed", minimum=0)
-    return check_int(latent_dim, "latent_dim"), check_units(hidden_units), seed
+    return check_int(latent_dim, "latent_dim"), check_units(hidden_units, units_name), seed
 
 
-def _encoder(latent_dim, hidden_units, seed):
-    x = keras.Input(shape=(IMAGE_PIXELS,), name="image")
+def _encoder(latent_dim, hidden_units, seed, num_classes=None):
+    image = keras.Input(shape=(IMAGE_PIXELS,), name="image")
+    inputs, h = _labelled(image, num_classes, "encoder_image_and_label")
     heads = {"z_mean": latent_dim, "z_log_var": latent_dim}
-    z_mean, z_log_var = dense_stack(x, hidden_units, heads, activation="relu", prefix="encoder",
+    z_mean, z_log_var = dense_stack(h, hidden_units, heads, activation="relu", prefix="encoder",
                                     seed=seed)
-    return keras.Model(x, [z_mean, z_log_var], name="encoder")
+    return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
-def _decoder(latent_dim, hidden_units, seed):
+def _decoder(latent_dim, hidden_units, seed, num_classes=None):
     z = keras.Input(shape=(latent_dim,), name="z")
-    (logits,) = dense_stack(z, hidden_units, {"logits": IMAGE_PIXELS}, activation="relu",
+    inputs, h = _labelled(z, num_classes, "decoder_code_and_label")
+    (logits,) = dense_stack(h, hidden_units, {"logits": IMAGE_PIXELS}, activation="relu",
                             prefix="decoder", seed=seed, seed_offset=500)
-    return keras.Model(z, logits, name="decoder")
+    return keras.Model(inputs, logits, name="decoder")
+
+
+def _labelled(x, num_classes, name):
+    """``(inputs, joined)``: ``x``, or ``x`` and a one-hot label input (notebook 08) joined."""
+    if num_classes is None:
+        return x, x
+    label = keras.Input(shape=(num_classes,), name="label")
+    return [x, label], keras.layers.Concatenate(name=name)([x, label])
 
 
 @keras.saving.register_keras_serializable(package="vae_tutorial")
 class VAE(keras.Model):
-    """A Bernoulli VAE trained on the negative ELBO with a custom ``train_step``.
+    """A Bernoulli VAE on binarized pixels, trained on the negative ELBO with a ``train_step``.
 
-    ``encoder`` and ``decoder`` as in the module docstring; ``binarization`` is required
-    (no default hides the choice); ``seed`` seeds the sampling of z, the dynamic
-    binarization and the shuffling in ``fit``. ``model(x)`` returns reconstruction logits
-    (N, 784) for one sampled z per image. Introduced in notebook 05.
-
-    ``beta`` (>= 0) and ``free_bits`` (>= 0, nats per latent dimension) change what
-    ``train_step`` minimises, :meth:`objective`; the metrics stay the true negative-ELBO
-    terms. ``model.beta`` is a non-trainable ``keras.Variable`` (the KL weight in use now),
-    so a callback such as :class:`~vae_tutorial.training.KLWarmup` can move it during
-    ``fit``; ``model.target_beta`` is the value the model was built with (saved in its
-    config). Added in notebook 07.
+    ``encoder``: images (N, 784) -> ``[z_mean, z_log_var]``, each (N, K); ``sampling``
+    draws z = z_mean + exp(z_log_var / 2) * eps; ``decoder``: z (N, K) -> 784 Bernoulli
+    logits; ``model(x)`` returns them (N, 784) for one sampled z per image. The metrics,
+    means over images in nats per image: ``reconstruction`` and ``kl`` (the two terms of
+    :meth:`negative_elbo_terms`) and their sum ``loss``, the negative ELBO.
+    ``binarization`` is required (no default hides the choice: :meth:`binarize`); ``seed``
+    as in :func:`build_vae`. Introduced in notebook 05. Notebook 07 adds ``beta`` and
+    ``free_bits`` (:meth:`objective`); ``model.beta`` is a non-trainable ``keras.Variable``
+    (the KL weight in use now), so a callback such as ``KLWarmup`` can move it in ``fit``,
+    from 0 up to ``model.target_beta``, the ``beta`` the model was built with.
     """
 
     def __init__(self, encoder, decoder, binarization: str, seed: int | None = None,
@@ -153,11 +141,11 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self._target_beta = check_non_negative(beta, "beta",
-                                               "the weight of the KL term; 1 is the ELBO")
+        self.target_beta = check_non_negative(beta, "beta",
+                                              "the weight of the KL term; 1 is the ELBO")
         self.free_bits = check_non_negative(free_bits, "free_bits",
                                             "nats per latent dimension; 0 turns it off")
-        self.beta = keras.Variable(self._target_beta, dtype="float32", trainable=False,
+        self.beta = keras.Variable(self.target_beta, dtype="float32", trainable=False,
                                    name="beta")
         self.built = True  # encoder and decoder arrive built; nothing is created lazily
 
@@ -165,13 +153,13 @@ class VAE(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
-    @property
-    def target_beta(self) -> float:
-        """The KL weight the model was built with (``model.beta`` may differ during a warm-up)."""
-        return self._target_beta
-
     def binarize(self, x):
-        """Binary pixels (same shape and dtype as ``x``) by the model's binarization."""
+        """Binary pixels (same shape and dtype as ``x``) by the model's ``binarization``.
+
+        ``"dynamic"`` draws each pixel as Bernoulli(intensity) afresh at every call, the
+        usual protocol for MNIST VAEs; ``"static"`` thresholds intensities at 0.5, the same
+        binary image every time.
+        """
         if self.binarization == "dynamic":
             noise = keras.random.uniform(ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
             return ops.cast(noise < x, x.dtype)
@@ -181,8 +169,8 @@ class VAE(keras.Model):
         """Per-image ``(reconstruction, kl)``, each (N,), in nats, for grey images x in [0, 1].
 
         The images are binarized here (``binarize``). reconstruction = -log p(x_bin | z)
-        summed over pixels, for one z ~ q(z | x_bin); kl = KL(q(z | x_bin) || N(0, I))
-        summed over latent dimensions. Their sum is the single-sample estimate of each
+        summed over the 784 pixels, for one z ~ q(z | x_bin); kl = KL(q(z | x_bin) || N(0, I))
+        summed over the K latent dimensions. Their sum is the single-sample estimate of each
         image's negative ELBO.
         """
         reconstruction, z_mean, z_log_var = self._forward(x, training)
@@ -190,10 +178,11 @@ class VAE(keras.Model):
 
     def _forward(self, x, training):
         """Per-image reconstruction term (N,) and the encoder's (z_mean, z_log_var), (N, K)."""
-        x_bin = self.binarize(self._flat(x))
-        z_mean, z_log_var = self.encoder(x_bin, training=training)
+        images, condition = self._split(x)
+        x_bin = self.binarize(images)
+        z_mean, z_log_var = self.encoder(self._given(x_bin, condition), training=training)
         z = self.sampling([z_mean, z_log_var])
-        logits = self.decoder(z, training=training)
+        logits = self.decoder(self._given(z, condition), training=training)
         return -bernoulli_log_likelihood(x_bin, logits), z_mean, z_log_var
 
     def objective(self, reconstruction, z_mean, z_log_var):
@@ -214,8 +203,10 @@ class VAE(keras.Model):
         return ops.mean(reconstruction) + ops.cast(self.beta, floored.dtype) * ops.sum(floored)
 
     def call(self, x, training=False):
-        z_mean, z_log_var = self.encoder(self._flat(x), training=training)
-        return self.decoder(self.sampling([z_mean, z_log_var]), training=training)
+        images, condition = self._split(x)
+        z_mean, z_log_var = self.encoder(self._given(images, condition), training=training)
+        z = self.sampling([z_mean, z_log_var])
+        return self.decoder(self._given(z, condition), training=training)
 
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -256,29 +247,18 @@ class VAE(keras.Model):
         """``keras.Model.fit`` on images in [0, 1]; stops with an error on a non-finite loss.
 
         ``x``: images (N, 784) or (N, 28, 28), or a ``tf.data.Dataset`` of such batches
-        (checked batch by batch as they stream). ``validation_data``: held-out images, same
-        forms. A VAE needs no labels: pass none. Arrays are shuffled every epoch in an order
-        seeded by the model's seed (``batch_size`` defaults to 32, as in Keras).
+        (checked batch by batch as they stream); no labels. ``validation_data``: held-out
+        images, same forms. ``batch_size`` defaults to 32, as in Keras.
         """
-        if y is not None:
-            raise ValueError("a VAE learns from images alone: call fit(x_train), without labels.")
-        if isinstance(validation_data, tuple):
-            if any(part is not None for part in validation_data[1:]):
-                raise ValueError("validation_data must be held-out images alone, without "
-                                 "labels: pass validation_data=x_test.")
-            validation_data = validation_data[0]
+        batch_size = batch_size or 32
+        x = self._batches(self._examples(x, y, "x"), batch_size, shuffle=shuffle)
         if validation_data is not None:
-            validation_data = self._data(validation_data, "validation_data")
-        x = self._data(x, "x")
-        if not isinstance(x, tf.data.Dataset):
-            dataset = tf.data.Dataset.from_tensor_slices(x)
-            if shuffle:
-                dataset = dataset.shuffle(len(x), seed=self.seed, reshuffle_each_iteration=True)
-            x = dataset.batch(batch_size or 32).prefetch(tf.data.AUTOTUNE)
+            validation_data = self._batches(
+                self._examples(validation_data, None, "validation_data"),
+                validation_batch_size or batch_size, shuffle=False)
         callbacks = [*(callbacks or []), StopOnNonFiniteLoss()]
         with _image_errors():
             return super().fit(x, epochs=epochs, shuffle=False, validation_data=validation_data,
-                               validation_batch_size=validation_batch_size or batch_size,
                                callbacks=callbacks, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -289,9 +269,7 @@ class VAE(keras.Model):
         whether it was just trained or loaded from a file; training's own noise stream is
         put back afterwards. ``fit``'s validation goes through here too.
         """
-        if y is not None:
-            raise ValueError("a VAE is evaluated on images alone: call evaluate(x_test).")
-        x = self._data(x, "x")
+        x = self._examples(x, y, "x")
         generators = (self.sampling.seed_generator, self.seed_generator)
         saved = [ops.convert_to_numpy(g.state) for g in generators]
         first = 0 if self.seed is None else self.seed
@@ -306,11 +284,9 @@ class VAE(keras.Model):
                 generator.state.assign(state)
 
     def encode(self, x):
-        """``(z_mean, z_log_var)`` of q(z | x) for images x in [0, 1]; numpy, each (N, latent_dim).
-
-        Encodes the images as given (grey levels, not binarized): the mean code of an image.
-        """
-        z_mean, z_log_var = self.encoder(self._flat(x), training=False)
+        """``(z_mean, z_log_var)`` of q(z | x), numpy (N, latent_dim) each, for images x in [0, 1]
+        as given (grey levels, not binarized)."""
+        z_mean, z_log_var = self.encoder(self._given(*self._split(x)), training=False)
         return ops.convert_to_numpy(z_mean), ops.convert_to_numpy(z_log_var)
 
     def decode(self, z):
@@ -327,17 +303,41 @@ class VAE(keras.Model):
         z = np.random.default_rng(seed).standard_normal((check_int(n, "n"), self.latent_dim))
         return self.decode(z)
 
-    def _flat(self, x, name="x"):
-        """Images as (N, 784): checked when a learner passes them, reshaped inside a graph."""
-        if tf.executing_eagerly():
-            return check_images(x, name).reshape(-1, IMAGE_PIXELS)
-        return ops.reshape(x, (-1, IMAGE_PIXELS))
+    # ------------------------------------------------------------------ how data reach the networks
 
-    def _data(self, x, name):
-        """Checked images for fit/evaluate: arrays (N, 784), or a dataset checked as it streams."""
+    def _split(self, x, name="x"):
+        """``(images (N, 784), condition)``: the networks' condition is None here. Checked
+        when a learner passes them; in a graph (``fit`` and ``evaluate`` checked them) reshaped."""
+        if tf.executing_eagerly():
+            return check_images(x, name).reshape(-1, IMAGE_PIXELS), None
+        return ops.reshape(x, (-1, IMAGE_PIXELS)), None
+
+    @staticmethod
+    def _given(inputs, condition):
+        """A network's input: ``inputs`` alone, or ``[inputs, condition]``."""
+        return inputs if condition is None else [inputs, condition]
+
+    def _examples(self, x, labels, name):
+        """The data ``fit`` and ``evaluate`` hand to Keras: checked images (N, 784), or a
+        dataset checked as it streams. ``labels``: their ``y``, which a VAE refuses."""
+        if isinstance(x, tuple):  # Keras' (x, y, sample_weight) form
+            x, *rest = x
+            labels = labels if all(part is None for part in rest) else rest
+        if labels is not None:
+            raise ValueError(f"a VAE learns from images alone: pass {name} without labels, as in "
+                             "fit(x_train, validation_data=x_test) or evaluate(x_test).")
         if isinstance(x, tf.data.Dataset):
             return check_image_batches(x, name)
-        return self._flat(x, name)
+        return self._split(x, name)[0]
+
+    def _batches(self, examples, batch_size, *, shuffle):
+        """Batches of ``examples`` (a dataset passes), reshuffled by the model's seed per epoch."""
+        if isinstance(examples, tf.data.Dataset):
+            return examples
+        dataset = tf.data.Dataset.from_tensor_slices((examples,))  # Keras' (x,) form
+        if shuffle:
+            dataset = dataset.shuffle(len(dataset), seed=self.seed, reshuffle_each_iteration=True)
+        return dataset.batch(check_int(batch_size, "batch_size")).prefetch(tf.data.AUTOTUNE)
 
     # ------------------------------------------------------------------ saving
 
@@ -348,7 +348,7 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "binarization": self.binarization,
             "seed": self.seed,
-            "beta": self._target_beta,
+            "beta": self.target_beta,
             "free_bits": self.free_bits,
         }
 
