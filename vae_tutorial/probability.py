@@ -1,28 +1,16 @@
 """The probability toolkit: densities, KL divergences, likelihoods, the ELBO, sampling.
 
-Introduced across notebooks 02-04 and used by every VAE after them. All quantities are
-natural-log based, so their unit is the **nat**. Conventions shared by every function:
+Introduced across notebooks 02-04. Results are in nats. A function of vectors sums their
+last axis (the D pixels, the K latent dimensions) and keeps every leading axis: nothing is
+averaged here, that is the caller's choice. Gaussians are given by their mean and
+log-variance ``log_var`` (log sigma^2).
 
-- The **last axis** is the event axis (the D pixels of an image, the K latent dimensions)
-  and is **summed**: a diagonal Gaussian or a Bernoulli image is one distribution over a
-  vector, and its log-density, log-likelihood or KL is one number per vector.
-- Every leading (batch) axis is kept; nothing is averaged here. Averaging over a batch is
-  the caller's choice (a Keras loss does it), so a per-image ELBO stays per image.
-- Gaussians are given by their mean and **log-variance** (``log_var``, log sigma^2), never
-  by "log sigma". Where a function takes ``sigma`` itself (the univariate helpers used
-  in notebook 03) it must be positive.
-
-Inputs may be numpy arrays, Python numbers or TensorFlow tensors. With numpy/Python
-inputs the result is a numpy array (float64 stays float64, which the tests use for tight
-checks); with any tensor input the result is a tensor, differentiable with
-``tf.GradientTape``. Concrete inputs are checked (matching shapes, NaN, positivity) and
-bad ones raise a ``ValueError`` naming the argument; symbolic tensors inside a traced
-``tf.function`` are only checked for static shape agreement.
-
-Every formula is written in a form that stays finite wherever the true value is: variances
-enter as ``exp(-0.5 * log_var)`` multiplying a difference before it is squared, and
-``exp(a) - 1 - a`` as ``expm1(a) - a``, so a log-variance of -100 (a variance of 4e-44,
-below float32's smallest normal number) still gives the right KL and log-density.
+Inputs may be numpy arrays, Python numbers or TensorFlow tensors: numpy or Python in, numpy
+out (float64 stays float64); any tensor in, a tensor out, differentiable with
+``tf.GradientTape``. Concrete inputs are checked (equal shapes, no NaN or infinity) and bad
+ones raise an error naming the argument; symbolic tensors inside a traced ``tf.function``
+only for static shape agreement. Every formula is in a form that stays finite wherever the
+true value is (a log-variance of -100, a variance below float32's range, included).
 """
 
 from __future__ import annotations
@@ -51,10 +39,9 @@ def _is_symbolic(value) -> bool:
 def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **named):
     """Check named inputs and return ``(tensors, as_numpy)``.
 
-    Concrete inputs must be finite and have equal shapes (after numpy broadcasting rules are
-    ruled out: the course's functions never broadcast silently, except Python scalars); the
-    concrete inputs named in ``probabilities`` must lie in [0, 1]. ``as_numpy`` tells
-    whether every input was numpy/Python, so the result goes back to numpy.
+    Concrete inputs must be real, finite and of equal shapes (no broadcasting, except Python
+    scalars); those named in ``probabilities`` must lie in [0, 1]. ``as_numpy`` tells whether
+    every input was numpy or Python, so that the result goes back to numpy.
     """
     as_numpy = True
     shapes = {}
@@ -65,17 +52,12 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
             shapes[name] = tuple(value.shape)
             prepared[name] = value
             continue
-        # Check the dtype before any cast: a cast would turn strings into a ValueError
-        # and silently drop the imaginary part of complex numbers.
-        array = _check_real(as_array(value, name), name)
+        array = _real_array(value, name)
         if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
             as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
             prepared[name] = value
-        else:
-            if not np.issubdtype(array.dtype, np.floating):
-                array = array.astype(np.float32)  # ints and bools
-            prepared[name] = array
-        check_finite(array, name)
+        else:  # ints and bools become floats
+            prepared[name] = array if array.dtype.kind == "f" else array.astype(np.float32)
         if name in probabilities and array.size and (array.min() < 0 or array.max() > 1):
             raise ValueError(
                 f"{name} must lie in [0, 1] (pixel intensities); got values from "
@@ -90,17 +72,22 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
             "shape (..., D); pass arrays, e.g. [value] for one dimension."
         )
     _check_same_shape(shapes)
-    dtype = _common_float_dtype(prepared.values())
+    dtypes = {getattr(v.dtype, "name", str(v.dtype)) for v in prepared.values()}
+    dtype = "float64" if "float64" in dtypes else keras.config.floatx()
     # Symbolic values (KerasTensors in particular) cannot go through convert_to_tensor.
     tensors = [ops.cast(v if _is_symbolic(v) else ops.convert_to_tensor(v), dtype)
                for v in prepared.values()]
     return tensors, as_numpy
 
 
-def _check_real(array: np.ndarray, name: str) -> np.ndarray:
-    """Raise a TypeError unless ``array`` holds real numbers (floats, ints or bools)."""
+def _real_array(value, name: str) -> np.ndarray:
+    """``value`` as a numpy array, checked to hold finite real numbers (floats, ints, bools)."""
+    array = as_array(value, name)
+    # Check the dtype before any cast: a cast would turn strings into a ValueError
+    # and silently drop the imaginary part of complex numbers.
     if array.dtype.kind not in "fiub":
         raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}.")
+    check_finite(array, name)
     return array
 
 
@@ -116,11 +103,6 @@ def _check_same_shape(shapes: dict) -> None:
                 f"shapes do not match: {listed}. Pass arrays of one shape (batch..., dims); "
                 "this function does not broadcast."
             )
-
-
-def _common_float_dtype(values) -> str:
-    names = {getattr(v.dtype, "name", str(v.dtype)) for v in values}
-    return "float64" if "float64" in names else keras.config.floatx()
 
 
 def _finish(result, as_numpy: bool):
@@ -184,11 +166,7 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     raises (a log-variance passed as sigma is the usual cause). Introduced in notebook 03.
     """
     named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
-    arrays = {}
-    for name, value in named.items():
-        array = _check_real(as_array(value, name), name).astype(np.float64)
-        check_finite(array, name)
-        arrays[name] = array
+    arrays = {name: _real_array(value, name).astype(np.float64) for name, value in named.items()}
     for name in ("sigma_q", "sigma_p"):
         if np.any(arrays[name] <= 0):
             raise ValueError(
