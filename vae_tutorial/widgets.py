@@ -1,20 +1,7 @@
-"""Interactive explorers built from ipywidgets and matplotlib (notebooks 03 and 06).
+"""Interactive explorers: ipywidgets sliders that redraw a matplotlib picture (notebooks 03, 06).
 
-``KLExplorer`` puts two sliders, for the mean ``mu`` and the standard deviation ``sigma``
-of q = N(mu, sigma^2), next to a plot of q against a fixed Gaussian p and a label with
-both KL divergences, KL(q || p) and KL(p || q), in nats. Moving a slider redraws the plot
-and the label at once (the callback is wired with ``slider.observe``), live in
-JupyterLab. The explorer can also be driven from Python, which is how the notebook's
-check cell and ``tests/test_widgets.py`` test it without a browser.
-
-``LatentExplorer`` (notebook 06) does the same for a 2-D code space: two sliders pick a
-code z = (z1, z2), and the decoder's image of it is drawn live, next to a map of the
-code space marking where z lies.
-
-The plot is drawn on a ``matplotlib.figure.Figure`` that never touches pyplot, rendered
-to PNG and stored as the ``ipywidgets.Output`` widget's one output. That works the same
-with any matplotlib backend (``%matplotlib inline`` included), leaves no open pyplot
-figures behind, and keeps the picture in the saved widget state of an executed notebook.
+Each explorer can also be driven from Python (set a slider's ``.value``), which is how the
+notebooks' check cells and ``tests/test_widgets.py`` test it without a browser.
 """
 
 from __future__ import annotations
@@ -42,15 +29,39 @@ def _check_within(value: float, name: str, low: float, high: float, range_name: 
         raise ValueError(f"{name} must lie in {range_name} ({low:g}, {high:g}); got {value:g}.")
 
 
-class _Explorer:
-    """What both explorers share: sliders that redraw, a PNG output, display as the widget."""
+def _grid(candidates, low: float, high: float, start: float) -> tuple[float, ...]:
+    """A slider's values: the candidates in [low, high], plus the ends and the start, sorted."""
+    return tuple(sorted(v for v in {*candidates, low, high, start} if low <= v <= high))
 
-    def _watch(self, *sliders) -> None:
+
+def _grid_slider(values, value: float, description: str) -> ipywidgets.SelectionSlider:
+    def label(v: float) -> str:
+        return f"{v:.2f}" if float(f"{v:.2f}") == v else f"{v:.4g}"
+
+    return ipywidgets.SelectionSlider(
+        options=[(label(v), v) for v in values], value=value, description=description,
+        continuous_update=True, style={"description_width": "initial"},
+        layout=ipywidgets.Layout(width="420px"))
+
+
+class _Explorer:
+    """What both explorers share: sliders that redraw one PNG, displayed as ``widget``."""
+
+    def _assemble(self, sliders, labels=(), *, min_height: str) -> None:
+        """``widget``: the sliders, the labels and the Output; draw, and redraw on every move."""
+        self.output = ipywidgets.Output(layout=ipywidgets.Layout(min_height=min_height))
+        self.widget = ipywidgets.VBox([*sliders, *labels, self.output])
+        self.update()
         for slider in sliders:
             slider.observe(lambda change: self.update(), names="value")
 
     def _show(self, text: str) -> None:
-        """Store ``self.figure`` as the Output widget's one PNG output (module docstring)."""
+        """Store ``self.figure`` as the Output widget's one PNG output.
+
+        The Figure never touches pyplot: this works the same with any matplotlib backend,
+        leaves no open pyplot figures behind, and keeps the picture in the saved widget state
+        of an executed notebook.
+        """
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")
         self.output.outputs = ({
@@ -106,49 +117,17 @@ class KLExplorer(_Explorer):
                               max(mu_high, self.mu_p + reach) + 1.0, 801)
         self._p = _normal_density(self._x, self.mu_p, self.sigma_p)
 
-        self.mu_values = self._mean_grid(mu_low, mu_high, mu)
-        self.sigma_values = self._std_grid(sigma_low, sigma_high, sigma)
-        self.mu = self._grid_slider(self.mu_values, mu, "μ (mean of q)")
-        self.sigma = self._grid_slider(self.sigma_values, sigma, "σ (std of q)")
-        self.kl_label = ipywidgets.HTML()
-        self.output = ipywidgets.Output(layout=ipywidgets.Layout(min_height="300px"))
-        self.widget = ipywidgets.VBox([self.mu, self.sigma, self.kl_label, self.output])
-        self.figure = None
-
-        self._watch(self.mu, self.sigma)
-        self.update()
-
-    # ------------------------------------------------------------------ sliders
-
-    MU_STEP = 0.05
-
-    @classmethod
-    def _mean_grid(cls, low: float, high: float, start: float) -> tuple[float, ...]:
-        """The multiples of MU_STEP in [low, high], as exact decimals, plus the ends and start."""
-        first, last = math.ceil(low / cls.MU_STEP - 1e-9), math.floor(high / cls.MU_STEP + 1e-9)
         # float("35e-2") is the float nearest to 0.35, the same number as the literal 0.35
-        values = {float(f"{k * 5}e-2") for k in range(first, last + 1)}
-        return tuple(sorted(v for v in values | {low, high, start} if low <= v <= high))
-
-    @staticmethod
-    def _std_grid(low: float, high: float, start: float) -> tuple[float, ...]:
-        """Every number with two significant digits in [low, high], plus the ends and start."""
-        values = {low, high, start}
-        for exponent in range(math.floor(math.log10(low)) - 1, math.floor(math.log10(high)) + 1):
-            values.update(float(f"{mantissa}e{exponent}") for mantissa in range(10, 100))
-        return tuple(sorted(v for v in values if low <= v <= high))
-
-    @staticmethod
-    def _grid_slider(values, value: float, description: str) -> ipywidgets.SelectionSlider:
-        def label(v: float) -> str:
-            return f"{v:.2f}" if float(f"{v:.2f}") == v else f"{v:.4g}"
-
-        return ipywidgets.SelectionSlider(
-            options=[(label(v), v) for v in values], value=value, description=description,
-            continuous_update=True, style={"description_width": "initial"},
-            layout=ipywidgets.Layout(width="420px"))
-
-    # ------------------------------------------------------------------ values
+        steps = range(math.ceil(mu_low / 0.05 - 1e-9), math.floor(mu_high / 0.05 + 1e-9) + 1)
+        self.mu_values = _grid((float(f"{k * 5}e-2") for k in steps), mu_low, mu_high, mu)
+        exponents = range(math.floor(math.log10(sigma_low)) - 1,
+                          math.floor(math.log10(sigma_high)) + 1)
+        self.sigma_values = _grid((float(f"{m}e{e}") for e in exponents for m in range(10, 100)),
+                                  sigma_low, sigma_high, sigma)
+        self.mu = _grid_slider(self.mu_values, mu, "μ (mean of q)")
+        self.sigma = _grid_slider(self.sigma_values, sigma, "σ (std of q)")
+        self.kl_label = ipywidgets.HTML()
+        self._assemble([self.mu, self.sigma], [self.kl_label], min_height="300px")
 
     @property
     def kl(self) -> float:
@@ -162,8 +141,6 @@ class KLExplorer(_Explorer):
         return float(kl_univariate_gaussians(self.mu_p, self.sigma_p,
                                              self.mu.value, self.sigma.value))
 
-    # ------------------------------------------------------------------ drawing
-
     def update(self) -> None:
         """Redraw the plot and the KL label for the sliders' current values."""
         mu, sigma = float(self.mu.value), float(self.sigma.value)
@@ -172,12 +149,8 @@ class KLExplorer(_Explorer):
             f"<b>KL(q ‖ p) = {kl_qp:.4f} nats</b> &nbsp;·&nbsp; KL(p ‖ q) = {kl_pq:.4f} nats"
             f" &nbsp;(q = N({mu:.2f}, {sigma:.3f}²), p = N({self.mu_p:g}, {self.sigma_p:g}²))"
         )
-        self.figure = self._draw(mu, sigma, kl_qp, kl_pq)
-        self._show(f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>")
-
-    def _draw(self, mu: float, sigma: float, kl_qp: float, kl_pq: float) -> Figure:
-        fig = Figure(figsize=(7.6, 3.4), dpi=80)
-        ax = fig.add_subplot()
+        self.figure = Figure(figsize=(7.6, 3.4), dpi=80)
+        ax = self.figure.add_subplot()
         q = _normal_density(self._x, mu, sigma)
         ax.plot(self._x, self._p, color="black", lw=2,
                 label=f"p = N({self.mu_p:g}, {self.sigma_p:g}²)")
@@ -188,12 +161,30 @@ class KLExplorer(_Explorer):
                title=f"KL(q‖p) = {kl_qp:.3f} nats, KL(p‖q) = {kl_pq:.3f} nats")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        fig.tight_layout()
-        return fig
+        self.figure.tight_layout()
+        self._show(f"<q = N({mu:.2f}, {sigma:.3f}^2) against p>")
+
+
+def _decode_function(decode):
+    """``decode`` itself, or a 2-D model's decode method (LatentExplorer's first argument)."""
+    method = getattr(decode, "decode", None)
+    if callable(method):  # a model: its decode method, and a 2-D code
+        latent_dim = getattr(decode, "latent_dim", 2)
+        if latent_dim != 2:
+            raise ValueError(
+                f"LatentExplorer has two sliders, so it needs a 2-D code; this "
+                f"{type(decode).__name__} has latent_dim = {latent_dim}.")
+        return method
+    if not callable(decode):
+        raise TypeError(
+            "decode must be a function from codes (N, 2) to images (N, 784) in [0, 1], "
+            f"or a model with a decode method (a 2-D VAE); got {type(decode).__name__}.")
+    return decode
 
 
 class LatentExplorer(_Explorer):
-    """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live.
+    """Two sliders pick a code z = (z1, z2); the decoder's image of z is drawn live, next to
+    a map of the code space marking where z lies.
 
     ``decode``: a function from codes (N, 2) to images in [0, 1], (N, 784) or (N, 28, 28)
     (``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for a plain autoencoder), or a
@@ -213,7 +204,7 @@ class LatentExplorer(_Explorer):
 
     def __init__(self, decode, *, z1: float = 0.0, z2: float = 0.0, z_range=(-3.0, 3.0),
                  step: float = 0.05, codes=None, labels=None):
-        self._decode = self._decode_function(decode)
+        self._decode = _decode_function(decode)
         low, high = check_range(z_range, "z_range")
         z1, z2 = check_number(z1, "z1"), check_number(z2, "z2")
         _check_within(z1, "z1", low, high, "z_range")
@@ -230,44 +221,17 @@ class LatentExplorer(_Explorer):
                 labels = check_labels(labels, "labels", length=codes.shape[0])
         self._codes, self._labels = codes, labels
         self._limits = (low, high)
-        self._image = None
         self.figure = None
 
-        def slider(value, name):
-            # continuous_update=False: redraw when a drag ends. With True the browser also
-            # echoes back every value the kernel sets, rounded by its own step arithmetic
-            # (2.0 comes back as 2.000000000000001), and after Run All those queued echoes
-            # overwrite the value the notebook's last cell set.
-            return ipywidgets.FloatSlider(
-                value=value, min=low, max=high, step=step, description=name,
-                continuous_update=False, readout_format=".2f",
-                layout=ipywidgets.Layout(width="420px"))
-
-        self.z1 = slider(z1, "z₁")
-        self.z2 = slider(z2, "z₂")
-        self.output = ipywidgets.Output(layout=ipywidgets.Layout(min_height="260px"))
-        self.widget = ipywidgets.VBox([self.z1, self.z2, self.output])
-
-        self.update()  # the first call checks what decode returns
-        self._watch(self.z1, self.z2)
-
-    # ------------------------------------------------------------------ decoding
-
-    @staticmethod
-    def _decode_function(decode):
-        method = getattr(decode, "decode", None)
-        if callable(method):  # a model: its decode method, and a 2-D code
-            latent_dim = getattr(decode, "latent_dim", 2)
-            if latent_dim != 2:
-                raise ValueError(
-                    f"LatentExplorer has two sliders, so it needs a 2-D code; this "
-                    f"{type(decode).__name__} has latent_dim = {latent_dim}.")
-            return method
-        if not callable(decode):
-            raise TypeError(
-                "decode must be a function from codes (N, 2) to images (N, 784) in [0, 1], "
-                f"or a model with a decode method (a 2-D VAE); got {type(decode).__name__}.")
-        return decode
+        # continuous_update=False: redraw when a drag ends. With True the browser also echoes
+        # back every value the kernel sets, rounded by its own step arithmetic (2.0 comes back
+        # as 2.000000000000001), and after Run All those queued echoes overwrite the value the
+        # notebook's last cell set.
+        self.z1, self.z2 = (ipywidgets.FloatSlider(
+            value=value, min=low, max=high, step=step, description=name,
+            continuous_update=False, readout_format=".2f",
+            layout=ipywidgets.Layout(width="420px")) for value, name in ((z1, "z₁"), (z2, "z₂")))
+        self._assemble([self.z1, self.z2], min_height="260px")  # update checks what decode returns
 
     def _decode_one(self, z1: float, z2: float) -> np.ndarray:
         """The decoded (28, 28) image of one code, checked."""
@@ -287,26 +251,21 @@ class LatentExplorer(_Explorer):
                             f"or (N, 28, 28): {exc}{hint}") from exc
         return checked[0]
 
-    # ------------------------------------------------------------------ values
-
     @property
     def image(self) -> np.ndarray:
         """The decoded image of the sliders' code, (28, 28), read-only."""
-        image = self._image.copy()
-        image.flags.writeable = False
-        return image
+        return self._image
 
     @property
     def code(self) -> np.ndarray:
         """The sliders' code (z1, z2), shape (2,) (read-only property)."""
         return np.array([float(self.z1.value), float(self.z2.value)])
 
-    # ------------------------------------------------------------------ drawing
-
     def update(self) -> None:
         """Decode the sliders' code and redraw the picture."""
         z1, z2 = float(self.z1.value), float(self.z2.value)
         self._image = self._decode_one(z1, z2).copy()
+        self._image.flags.writeable = False  # it cannot change behind the sliders
         if self.figure is None:
             self._draw_background()
         # Only the image, the marker and the title change: the map is drawn once.
