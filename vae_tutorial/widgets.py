@@ -219,9 +219,7 @@ class LatentExplorer(_Explorer):
             codes = check_matrix(codes, "codes", columns=2)
             if labels is not None:
                 labels = check_labels(labels, "labels", length=codes.shape[0])
-        self._codes, self._labels = codes, labels
-        self._limits = (low, high)
-        self.figure = None
+        self._draw_map(codes, labels, low, high)
 
         # continuous_update=False: redraw when a drag ends. With True the browser also echoes
         # back every value the kernel sets, rounded by its own step arithmetic (2.0 comes back
@@ -266,32 +264,29 @@ class LatentExplorer(_Explorer):
         z1, z2 = float(self.z1.value), float(self.z2.value)
         self._image = self._decode_one(z1, z2).copy()
         self._image.flags.writeable = False  # it cannot change behind the sliders
-        if self.figure is None:
-            self._draw_background()
         # Only the image, the marker and the title change: the map is drawn once.
         self._shown.set_data(self._image)
         self._marker.set_data([z1], [z2])
         self._shown.axes.set_title(f"decoded z = ({z1:.2f}, {z2:.2f})")
         self._show(f"<decoded image of z = ({z1:.2f}, {z2:.2f})>")
 
-    def _draw_background(self) -> None:
+    def _draw_map(self, codes, labels, low: float, high: float) -> None:
+        """``figure``: an empty image (``update`` fills it) beside the code map (drawn once)."""
         fig = Figure(figsize=(7.2, 3.4), dpi=80)
         ax_image, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
-        self._shown = ax_image.imshow(self._image, cmap="gray", vmin=0.0, vmax=1.0,
-                                      interpolation="nearest")
+        self._shown = ax_image.imshow(np.zeros((28, 28), np.float32), cmap="gray", vmin=0.0,
+                                      vmax=1.0, interpolation="nearest")
         ax_image.set(title="decoded z = (-0.00, -0.00)",  # room for the longest title
                      xlabel="pixel column", ylabel="pixel row", xticks=[], yticks=[])
         ax_image.grid(False)
 
-        low, high = self._limits
-        if self._codes is not None:
-            if self._labels is None:
-                ax_map.scatter(self._codes[:, 0], self._codes[:, 1], s=3, color="0.6",
-                               alpha=0.5, label="codes")
+        if codes is not None:
+            if labels is None:
+                ax_map.scatter(codes[:, 0], codes[:, 1], s=3, color="0.6", alpha=0.5,
+                               label="codes")
             else:
-                colours = ax_map.scatter(self._codes[:, 0], self._codes[:, 1], s=3,
-                                         c=self._labels, cmap="tab10", vmin=-0.5, vmax=9.5,
-                                         alpha=0.5)
+                colours = ax_map.scatter(codes[:, 0], codes[:, 1], s=3, c=labels, cmap="tab10",
+                                         vmin=-0.5, vmax=9.5, alpha=0.5)
                 fig.colorbar(colours, ax=ax_map, ticks=range(10), label="digit")
         (self._marker,) = ax_map.plot([0.0], [0.0], marker="X", markersize=13, color="red",
                                       markeredgecolor="black", linestyle="none", label="z")
