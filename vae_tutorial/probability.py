@@ -115,10 +115,9 @@ def _finish(result, as_numpy: bool):
 def gaussian_log_density(x, mean, log_var):
     """Log-density of ``x`` under a diagonal Gaussian N(mean, diag(exp(log_var))).
 
-    ``x``, ``mean``, ``log_var``: shape (..., D), equal shapes. Returns shape (...,): the
-    per-dimension log-densities ``-0.5 * (log 2pi + log_var + ((x - mean) e^(-log_var/2))^2)``
-    **summed** over the last axis. Unit: nats (a log-density, so it can be positive).
-    Introduced in notebook 02.
+    ``x``, ``mean``, ``log_var``: shape (..., D). Returns shape (...,), nats (it can be
+    positive): ``-0.5 * (log 2pi + log_var + ((x - mean) e^(-log_var/2))^2)`` **summed**
+    over the last axis. Introduced in notebook 02.
     """
     (x, mean, log_var), as_numpy = _prepare(x=x, mean=mean, log_var=log_var)
     per_dim = -0.5 * (LOG_2PI + log_var + ops.square((x - mean) * ops.exp(-0.5 * log_var)))
@@ -128,12 +127,10 @@ def gaussian_log_density(x, mean, log_var):
 def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
     """KL(q || p) between diagonal Gaussians q = N(mean_q, e^log_var_q), p = N(mean_p, e^log_var_p).
 
-    All four arguments: shape (..., K), equal shapes. Returns shape (...,), the closed form
-    ``0.5 * (log_var_p - log_var_q + (e^log_var_q + (mean_q - mean_p)^2) / e^log_var_p - 1)``,
-    computed as ``0.5 * (expm1(a) - a + ((mean_q - mean_p) e^(-log_var_p/2))^2)`` with
-    ``a = log_var_q - log_var_p``, **summed** over the K dimensions (a diagonal Gaussian's
-    dimensions are independent, so their KLs add). Unit: nats, always >= 0. Introduced in
-    notebook 03.
+    All four arguments: shape (..., K). Returns shape (...,), nats, >= 0: notebook 03's closed
+    form, computed as ``0.5 * (expm1(a) - a + ((mean_q - mean_p) e^(-log_var_p/2))^2)`` with
+    ``a = log_var_q - log_var_p``, **summed** over the K (independent) dimensions.
+    Introduced in notebook 03.
     """
     (mq, lvq, mp, lvp), as_numpy = _prepare(
         mean_q=mean_q, log_var_q=log_var_q, mean_p=mean_p, log_var_p=log_var_p)
@@ -145,11 +142,10 @@ def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
 def kl_to_standard_normal(z_mean, z_log_var):
     """KL(N(z_mean, e^z_log_var) || N(0, I)): the KL term of a VAE's loss.
 
-    ``z_mean``, ``z_log_var``: shape (..., K), equal shapes (K latent dimensions). Returns
-    shape (...,): ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)``, computed as
-    ``0.5 * (expm1(z_log_var) - z_log_var + z_mean^2)``, **summed** over the K
-    latent dimensions, not averaged (averaging would divide the KL term by K and change
-    the objective). Unit: nats per example, >= 0. Introduced in notebook 03.
+    ``z_mean``, ``z_log_var``: shape (..., K). Returns shape (...,), nats per example, >= 0:
+    ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)``, computed as ``0.5 * (expm1(z_log_var)
+    - z_log_var + z_mean^2)``, **summed** over the K latent dimensions, not averaged
+    (averaging would divide the KL term by K). Introduced in notebook 03.
     """
     (mean, log_var), as_numpy = _prepare(z_mean=z_mean, z_log_var=z_log_var)
     per_dim = 0.5 * (ops.expm1(log_var) - log_var + ops.square(mean))
@@ -185,23 +181,21 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
 def bernoulli_log_likelihood(x, logits):
     """log p(x | logits) for pixels x in [0, 1] under independent Bernoullis, from logits.
 
-    ``x``, ``logits``: shape (..., D), equal shapes. Returns shape (...,): the sum over the
-    D pixels of ``x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))``, computed stably as
-    ``-(softplus(l) - x * l)``, finite for any finite logit. Unit: nats per image, <= 0
-    for binary x. (The negative is notebook 01's ``reconstruction_bce``.) Introduced in
-    notebook 02.
+    ``x``, ``logits``: shape (..., D). Returns shape (...,), nats per image (<= 0 for binary
+    x): the sum over the D pixels of ``x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))``,
+    computed as ``-(softplus(l) - x * l)``, finite for any finite logit; minus notebook 01's
+    ``reconstruction_bce``. Introduced in notebook 02.
     """
     (x, logits), as_numpy = _prepare(x=x, logits=logits, probabilities=("x",))
     return _finish(-ops.sum(ops.softplus(logits) - x * logits, axis=-1), as_numpy)
 
 
 def elbo(log_likelihood, kl):
-    """The per-example evidence lower bound: ``log_likelihood - kl``.
+    """The per-example evidence lower bound ``log_likelihood - kl``: shape (N,), nats.
 
-    ``log_likelihood``: E_q[log p(x|z)] estimated per example, shape (N,) (for example
-    :func:`bernoulli_log_likelihood` of a decoded sample); ``kl``: KL(q(z|x) || p(z)) per
-    example, shape (N,) (for example :func:`kl_to_standard_normal`). Returns shape (N,),
-    in nats per example; a VAE minimises its batch mean's negative. Introduced in
+    ``log_likelihood``: E_q[log p(x|z)] per example, (N,) (say :func:`bernoulli_log_likelihood`
+    of a decoded sample); ``kl``: KL(q(z|x) || p(z)) per example, (N,) (say
+    :func:`kl_to_standard_normal`). A VAE minimises its batch mean's negative. Introduced in
     notebook 02.
     """
     (log_likelihood, kl), as_numpy = _prepare(event_axis=False, log_likelihood=log_likelihood,

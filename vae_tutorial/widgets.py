@@ -35,11 +35,9 @@ def _grid(candidates, low: float, high: float, start: float) -> tuple[float, ...
 
 
 def _grid_slider(values, value: float, description: str) -> ipywidgets.SelectionSlider:
-    def label(v: float) -> str:
-        return f"{v:.2f}" if float(f"{v:.2f}") == v else f"{v:.4g}"
-
+    labels = [f"{v:.2f}" if float(f"{v:.2f}") == v else f"{v:.4g}" for v in values]
     return ipywidgets.SelectionSlider(
-        options=[(label(v), v) for v in values], value=value, description=description,
+        options=list(zip(labels, values, strict=True)), value=value, description=description,
         continuous_update=True, style={"description_width": "initial"},
         layout=ipywidgets.Layout(width="420px"))
 
@@ -80,17 +78,14 @@ class _Explorer:
 class KLExplorer(_Explorer):
     """Sliders for q = N(mu, sigma^2), drawn against p = N(mu_p, sigma_p^2), with both KLs.
 
-    ``mu_p``, ``sigma_p``: the fixed p (``sigma_p`` a standard deviation, > 0); default the
-    standard normal, a VAE's prior. ``mu``, ``sigma``: the sliders' starting values, inside
-    ``mu_range`` = (low, high) and ``sigma_range`` = (low, high), 0 < low < high.
-
-    The sliders are ``ipywidgets.SelectionSlider``s over fixed grids (``mu_values``: the
-    multiples of 0.05; ``sigma_values``: every number with two significant digits, so small
-    sigmas get room; both also hold the range's ends and the starting value). The browser
-    sends back a position, never a float of its own, so the value set from Python (0.5) is
-    the value shown and the KL is computed from (a float slider would echo 0.501 back).
-    Setting ``mu.value`` or ``sigma.value`` to a grid value redraws, like moving them;
-    another value raises ipywidgets' ``TraitError``.
+    ``mu_p``, ``sigma_p``: the fixed p (``sigma_p`` > 0); default N(0, 1), a VAE's prior.
+    ``mu``, ``sigma``: the sliders' starting values, inside ``mu_range`` and ``sigma_range``
+    = (low, high) (0 < low for sigma). The sliders are ``SelectionSlider``s over fixed grids,
+    ``mu_values`` (the multiples of 0.05) and ``sigma_values`` (the numbers with two
+    significant digits), each with its range's ends and starting value: the browser sends
+    back a position, not a float of its own, so a value set from Python (0.5) is the value
+    shown and used (a float slider echoed 0.501 back). Setting ``mu.value`` or
+    ``sigma.value`` redraws like moving them; a value off the grid raises a ``TraitError``.
 
     Attributes: ``widget`` (the ``VBox`` to display), ``mu``, ``sigma`` (the sliders),
     ``kl_label`` (KL(q || p) and KL(p || q) in nats), ``output`` (the ``Output`` holding
@@ -187,13 +182,11 @@ class LatentExplorer(_Explorer):
     a map of the code space marking where z lies.
 
     ``decode``: a function from codes (N, 2) to images in [0, 1], (N, 784) or (N, 28, 28)
-    (``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for a plain autoencoder), or a
-    model with such a ``decode`` method and ``latent_dim == 2``. It is called on one code
-    at a time and what it returns is checked every time: a wrong shape or a value outside
-    [0, 1] (logits, say) raises a ValueError saying what came back. ``z1``, ``z2``: the
-    starting code, inside ``z_range`` = (low, high) (default (-3, 3), three standard
-    deviations of the prior). ``step``: the slider step, > 0. ``codes`` (M, 2) and their
-    digit ``labels`` (M,): optional background of the code map, coloured by label.
+    (``vae.decode``, or ``lambda z: sigmoid(decoder(z))`` for an autoencoder), or a model
+    with such a ``decode`` method and ``latent_dim == 2``; what it returns for each code is
+    checked (shape, values in [0, 1]). ``z1``, ``z2``: the starting code, inside ``z_range``
+    = (low, high) (default (-3, 3), three prior standard deviations). ``step``: the slider
+    step, > 0. ``codes`` (M, 2), digit ``labels`` (M,): optional background of the code map.
 
     Attributes: ``widget`` (the ``VBox`` to display), ``z1``, ``z2`` (the ``FloatSlider``s;
     setting ``.value`` redraws), ``output`` (the ``Output`` holding the decoded image and
@@ -221,10 +214,9 @@ class LatentExplorer(_Explorer):
                 labels = check_labels(labels, "labels", length=codes.shape[0])
         self._draw_map(codes, labels, low, high)
 
-        # continuous_update=False: redraw when a drag ends. With True the browser also echoes
-        # back every value the kernel sets, rounded by its own step arithmetic (2.0 comes back
-        # as 2.000000000000001), and after Run All those queued echoes overwrite the value the
-        # notebook's last cell set.
+        # continuous_update=False: redraw when a drag ends. With True the browser echoes back
+        # every value the kernel sets, rounded (2.0 as 2.000000000000001), and after Run All
+        # those queued echoes overwrite the value the notebook's last cell set.
         self.z1, self.z2 = (ipywidgets.FloatSlider(
             value=value, min=low, max=high, step=step, description=name,
             continuous_update=False, readout_format=".2f",
