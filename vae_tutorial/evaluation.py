@@ -7,6 +7,7 @@ number of samples S.
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 
@@ -126,18 +127,6 @@ def _posterior(model, x, q, one_hot):
     return z_mean, z_log_var
 
 
-def _chunks(n_images: int, n_samples: int, chunk_size: int):
-    """(first image, end image, first sample, end sample) blocks of <= chunk_size codes."""
-    if n_samples >= chunk_size:
-        for i in range(n_images):
-            for s in range(0, n_samples, chunk_size):
-                yield i, i + 1, s, min(s + chunk_size, n_samples)
-    else:
-        per_block = chunk_size // n_samples
-        for i in range(0, n_images, per_block):
-            yield i, min(i + per_block, n_images), 0, n_samples
-
-
 def _terms(model, x, n_samples, seed, q, chunk_size, labels):
     """Check the arguments of the three bounds once; return ``(z_mean, z_log_var, blocks)``.
 
@@ -157,16 +146,20 @@ def _terms(model, x, n_samples, seed, q, chunk_size, labels):
     one_hot = _one_hot(model, labels, x.shape[0])
     z_mean, z_log_var = _posterior(model, x, q, one_hot)
 
-    def blocks():
-        latent_dim = z_mean.shape[1]
+    def blocks():  # decoder calls of at most chunk_size codes: whole images or part of one
+        n_images = x.shape[0]
+        per_block = max(1, chunk_size // n_samples)  # images per call
+        step = min(n_samples, chunk_size)  # codes per image and call
         # Per image, its own generator, drawn in order: the chunking does not change the codes.
-        generators = [np.random.default_rng([seed, i]) for i in range(x.shape[0])]
+        generators = [np.random.default_rng([seed, i]) for i in range(n_images)]
         std = np.exp(0.5 * z_log_var)
-        for first, last, s0, s1 in _chunks(x.shape[0], n_samples, chunk_size):
-            eps = np.stack([generators[i].standard_normal((s1 - s0, latent_dim))
+        for first, s0 in itertools.product(range(0, n_images, per_block),
+                                           range(0, n_samples, step)):
+            last, s1 = min(first + per_block, n_images), min(s0 + step, n_samples)
+            eps = np.stack([generators[i].standard_normal((s1 - s0, z_mean.shape[1]))
                             for i in range(first, last)])  # (images, samples, K)
             z = z_mean[first:last, None] + std[first:last, None] * eps
-            z_rows = z.reshape(-1, latent_dim).astype(np.float32)
+            z_rows = z.reshape(-1, z_mean.shape[1]).astype(np.float32)
             inputs = z_rows if one_hot is None else [
                 z_rows, np.repeat(one_hot[first:last], s1 - s0, axis=0)]
             logits = model.decoder(inputs, training=False)
