@@ -43,28 +43,22 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
     scalars); those named in ``probabilities`` must lie in [0, 1]. ``as_numpy`` tells whether
     every input was numpy or Python, so that the result goes back to numpy.
     """
-    as_numpy = True
-    shapes = {}
     prepared = {}
     for name, value in named.items():
-        if _is_symbolic(value):
-            as_numpy = False
-            shapes[name] = tuple(value.shape)
-            prepared[name] = value
-            continue
-        array = _real_array(value, name)
-        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-            as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
-            prepared[name] = value
-        else:  # ints and bools become floats
-            prepared[name] = array if array.dtype.kind == "f" else array.astype(np.float32)
-        if name in probabilities and array.size and (array.min() < 0 or array.max() > 1):
-            raise ValueError(
-                f"{name} must lie in [0, 1] (pixel intensities); got values from "
-                f"{array.min():g} to {array.max():g}. Scale 0-255 pixels by 1/255."
-            )
-        if array.ndim > 0:  # Python scalars broadcast, arrays must agree exactly
-            shapes[name] = array.shape
+        if not _is_symbolic(value):
+            array = _real_array(value, name)
+            if name in probabilities and array.size and (array.min() < 0 or array.max() > 1):
+                raise ValueError(
+                    f"{name} must lie in [0, 1] (pixel intensities); got values from "
+                    f"{array.min():g} to {array.max():g}. Scale 0-255 pixels by 1/255."
+                )
+            # numpy or Python: a float array (ints and bools become float32); an eager tensor
+            # or variable stays itself, to keep gradients
+            if not hasattr(value, "numpy") or isinstance(value, np.ndarray):
+                value = array if array.dtype.kind == "f" else array.astype(np.float32)
+        prepared[name] = value
+    # Python scalars broadcast; arrays and tensors must agree exactly
+    shapes = {n: tuple(v.shape) for n, v in prepared.items() if _is_symbolic(v) or len(v.shape)}
     if event_axis and not shapes:
         names = ", ".join(named)
         raise ValueError(
@@ -77,7 +71,7 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
     # Symbolic values (KerasTensors in particular) cannot go through convert_to_tensor.
     tensors = [ops.cast(v if _is_symbolic(v) else ops.convert_to_tensor(v), dtype)
                for v in prepared.values()]
-    return tensors, as_numpy
+    return tensors, all(isinstance(v, np.ndarray) for v in prepared.values())
 
 
 def _real_array(value, name: str) -> np.ndarray:
