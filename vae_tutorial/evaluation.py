@@ -23,8 +23,7 @@ from .checks import (
     check_matrix,
 )
 
-DEFAULT_CHUNK = 512  # codes per decoder call: 512 x 784 float32 logits = 1.6 MB; larger chunks
-# were no faster and raised the peak memory (TF keeps what its threads allocate)
+DEFAULT_CHUNK = 512  # codes per decoder call (1.6 MB of logits); larger: no faster, more memory
 BINARIZATIONS = ("dynamic", "static")
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -33,12 +32,11 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 def log_mean_exp(values, axis: int = -1) -> np.ndarray:
-    """``log(mean(exp(values)))`` along ``axis``, computed stably; float64.
+    """``log(mean(exp(values)))`` along ``axis``, float64, computed stably.
 
-    The largest value along the axis is taken out first, ``m + log(mean(exp(values - m)))``,
-    so log-weights of -10,000 nats (whose exp is 0 in any float) or +1,000 give the right
-    answer; entries of -inf (weight 0) are allowed and a row of only -inf gives -inf. NaN
-    and +inf raise a ``ValueError``. Introduced in notebook 09.
+    As ``m + log(mean(exp(values - m)))``, m the largest value along the axis: log-weights of
+    -10,000 or +1,000 nats give the right answer. -inf (a weight of 0) is allowed, a row of
+    only -inf gives -inf; NaN and +inf raise a ``ValueError``. Introduced in notebook 09.
     """
     array = as_array(values, "values")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
@@ -53,17 +51,15 @@ def log_mean_exp(values, axis: int = -1) -> np.ndarray:
     top = np.max(array, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)  # a row of only -inf stays -inf below
     with np.errstate(divide="ignore"):
-        result = np.log(np.mean(np.exp(array - top), axis=axis)) + np.squeeze(top, axis=axis)
-    return result
+        return np.log(np.mean(np.exp(array - top), axis=axis)) + np.squeeze(top, axis=axis)
 
 
 def binarize_images(images, binarization: str = "dynamic", *, seed: int = 0) -> np.ndarray:
     """Binary images (N, 784) float32 from grey ``images`` in [0, 1], drawn or thresholded once.
 
     ``"dynamic"``: pixel d is 1 with probability x_d, one draw from
-    ``np.random.default_rng(seed)``; ``"static"``: x_d > 0.5. Evaluations fix one
-    binarization of the held-out images, so that every bound of a model (and every model)
-    is measured on the same binary images. Introduced in notebook 09.
+    ``np.random.default_rng(seed)``; ``"static"``: x_d > 0.5. Fixed once, so that every bound
+    of every model is measured on the same binary images. Introduced in notebook 09.
     """
     x = check_images(images, "images").reshape(-1, IMAGE_PIXELS)
     check_choice(binarization, "binarization", BINARIZATIONS)
@@ -131,8 +127,8 @@ def _terms(model, x, n_samples, seed, q, chunk_size, labels):
     """Check the arguments of the three bounds once; return ``(z_mean, z_log_var, blocks)``.
 
     ``z_mean``, ``z_log_var``: q's parameters, float64 (N, K). ``blocks`` yields, chunk by
-    chunk, ``(first image, end image, first sample, (log p(x|z), log p(z), log q(z|x)))``, each
-    term of shape (images, samples), nats, float64.
+    chunk, ``(first image, end image, first sample, log p(x|z), log w)``, each of the last two
+    of shape (images, samples), nats, float64; log w = log p(x|z) + log p(z) - log q(z|x).
     """
     import keras
 
@@ -165,10 +161,10 @@ def _terms(model, x, n_samples, seed, q, chunk_size, labels):
             logits = model.decoder(inputs, training=False)
             x_rows = keras.ops.convert_to_tensor(np.repeat(x[first:last], s1 - s0, axis=0))
             log_lik = -keras.ops.sum(keras.ops.softplus(logits) - x_rows * logits, axis=-1)
-            log_lik = keras.ops.convert_to_numpy(log_lik).astype(np.float64)
+            log_lik = keras.ops.convert_to_numpy(log_lik).astype(np.float64).reshape(z.shape[:2])
             log_prior = -0.5 * np.sum(LOG_2PI + z**2, axis=-1)
             log_q = -0.5 * np.sum(LOG_2PI + z_log_var[first:last, None] + eps**2, axis=-1)
-            yield first, last, s0, (log_lik.reshape(last - first, s1 - s0), log_prior, log_q)
+            yield first, last, s0, log_lik, log_lik + log_prior - log_q
 
     return z_mean, z_log_var, blocks()
 
@@ -178,23 +174,22 @@ def _terms(model, x, n_samples, seed, q, chunk_size, labels):
 
 def log_importance_weights(model, x, n_samples: int, *, seed: int = 0, q=None,
                            chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
-    """Log importance weights log p(x, z_s) - log q(z_s | x), shape (N, n_samples), float64.
+    """Log importance weights log p(x, z_s) - log q(z_s | x): (N, n_samples), nats, float64.
 
-    ``model``: a VAE (its ``encoder`` gives q's ``z_mean``, ``z_log_var``; its ``decoder``
-    Bernoulli logits). ``x``: BINARY images (N, 784) or (N, 28, 28), for example from
-    :func:`binarize_images`. ``n_samples``: codes z_s ~ q(z | x) per image. ``seed``: the
-    eps of image i (row i of ``x``) are ``np.random.default_rng([seed, i]).standard_normal(
-    (n_samples, K))``, whatever ``chunk_size`` is. ``q``: optional ``(z_mean, z_log_var)``,
-    each (N, K), to use instead of the encoder's (a q optimized per image, notebook 09).
-    ``chunk_size``: codes per decoder call. ``labels``: the images' digits (N,), required for
-    a conditional model (notebook 08's ``ConditionalVAE``, whose bounds are then on
-    log p(x | y)) and refused for any other. Nats. The result holds N x n_samples numbers:
-    :func:`importance_weighted_bound` keeps only one per image. Introduced in notebook 09.
+    ``model``: a VAE (``encoder`` gives q's ``z_mean``, ``z_log_var``; ``decoder``, Bernoulli
+    logits). ``x``: BINARY images (N, 784) or (N, 28, 28) (see :func:`binarize_images`).
+    ``n_samples``: codes z_s ~ q(z | x) per image; the eps of image i (row i of ``x``) are
+    ``np.random.default_rng([seed, i]).standard_normal((n_samples, K))``, whatever
+    ``chunk_size`` (codes per decoder call) is. ``q``: optional ``(z_mean, z_log_var)``, each
+    (N, K), instead of the encoder's (a q optimized per image). ``labels``: the digits (N,),
+    required for a conditional model (notebook 08's, whose bounds are then on log p(x | y))
+    and refused for any other. :func:`importance_weighted_bound` keeps one number per image
+    instead of N x n_samples. Introduced in notebook 09.
     """
     z_mean, _, blocks = _terms(model, x, n_samples, seed, q, chunk_size, labels)
     weights = np.empty((z_mean.shape[0], n_samples))
-    for first, last, s0, (log_lik, log_prior, log_q) in blocks:
-        weights[first:last, s0:s0 + log_lik.shape[1]] = log_lik + log_prior - log_q
+    for first, last, s0, _, log_w in blocks:
+        weights[first:last, s0:s0 + log_w.shape[1]] = log_w
     return weights
 
 
@@ -210,13 +205,11 @@ def importance_weighted_bound(model, x, n_samples: int, *, seed: int = 0, q=None
     z_mean, _, blocks = _terms(model, x, n_samples, seed, q, chunk_size, labels)
     top = np.full(z_mean.shape[0], -np.inf)
     total = np.zeros(z_mean.shape[0])  # sum of exp(log w - top)
-    for first, last, _, (log_lik, log_prior, log_q) in blocks:
-        block = log_lik + log_prior - log_q
-        rows = slice(first, last)
-        new_top = np.maximum(top[rows], block.max(axis=1))
-        total[rows] = (total[rows] * np.exp(top[rows] - new_top)
-                       + np.exp(block - new_top[:, None]).sum(axis=1))
-        top[rows] = new_top
+    for first, last, _, _, log_w in blocks:
+        new_top = np.maximum(top[first:last], log_w.max(axis=1))
+        total[first:last] = (total[first:last] * np.exp(top[first:last] - new_top)
+                             + np.exp(log_w - new_top[:, None]).sum(axis=1))
+        top[first:last] = new_top
     return top + np.log(total) - math.log(n_samples)
 
 
@@ -224,16 +217,15 @@ def elbo_per_image(model, x, n_samples: int = 1, *, seed: int = 0, q=None,
                    chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
     """The ELBO of each image, shape (N,), nats, float64: E_q[log p(x | z)] - KL(q || N(0, I)).
 
-    The reconstruction term is averaged over ``n_samples`` codes (the codes of
-    :func:`log_importance_weights` with the same seed), the KL is in closed form: less noise
-    than the mean of the log-weights, the same expectation. It is minus the VAE's loss,
-    ``-(reconstruction + kl)``, for the same binary image. Arguments as in
-    :func:`log_importance_weights`. Introduced in notebook 09.
+    The reconstruction term is averaged over ``n_samples`` codes (those of
+    :func:`log_importance_weights` with the same arguments), the KL is in closed form: less
+    noise than the mean of the log-weights, the same expectation. It is minus the VAE's loss,
+    ``-(reconstruction + kl)``, for the same binary image. Introduced in notebook 09.
     """
     z_mean, z_log_var, blocks = _terms(model, x, n_samples, seed, q, chunk_size, labels)
     kl = 0.5 * np.sum(np.expm1(z_log_var) - z_log_var + z_mean**2, axis=-1)
     log_lik = np.zeros(z_mean.shape[0])
-    for first, last, _, (block, _, _) in blocks:
+    for first, last, _, block, _ in blocks:
         log_lik[first:last] += block.sum(axis=1)
     return log_lik / n_samples - kl
 

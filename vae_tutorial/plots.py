@@ -141,7 +141,7 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
     for key in keys:
         if key not in logs:
             raise KeyError(f"history has no metric {key!r}; it has {sorted(logs)}.")
-        for name, style in ((key, "-"), (f"val_{key}", "--")):
+        for name, style, label in ((key, "-", key), (f"val_{key}", "--", f"{key} (held-out)")):
             if name not in logs:
                 continue
             values = as_array(logs[name], f"history[{name!r}]").astype(np.float64)
@@ -153,7 +153,6 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     f"history[{name!r}] is NaN or infinite from epoch {epoch}: training "
                     "diverged. Lower the learning rate or check the inputs are in [0, 1]."
                 )
-            label = name if name == key else f"{key} (held-out)"
             curves.append((values, style, label))
     fig, ax = _figure(ax, (6.0, 4.0))
     for values, style, label in curves:

@@ -15,13 +15,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .checks import as_array, check_images, check_labels, check_matrix, check_number, check_range
-from .probability import kl_univariate_gaussians
-
-_LOG_NORMALIZER = 0.5 * math.log(2.0 * math.pi)
+from .probability import LOG_2PI, kl_univariate_gaussians
 
 
 def _normal_density(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
-    return np.exp(-0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - _LOG_NORMALIZER)
+    return np.exp(-0.5 * ((x - mu) / sigma) ** 2 - math.log(sigma) - 0.5 * LOG_2PI)
 
 
 def _check_within(value: float, name: str, low: float, high: float, range_name: str) -> None:
@@ -68,8 +66,7 @@ class _Explorer:
                      "text/plain": text}},)
 
     def _ipython_display_(self):
-        """Show the widget when the explorer itself is a cell's last expression (through
-        IPython's display, which both ipywidgets 8 and Colab's ipywidgets 7 support)."""
+        """Show the widget when the explorer is a cell's last expression (ipywidgets 7 and 8)."""
         from IPython.display import display
 
         display(self.widget)
