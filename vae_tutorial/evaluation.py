@@ -70,20 +70,16 @@ def binarize_images(images, binarization: str = "dynamic", *, seed: int = 0) -> 
 
 
 def _binary_images(x) -> np.ndarray:
+    """``x`` as float32 (N, 784), checked to hold binary images (shape checked by check_images)."""
     array = as_array(x, "x")
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"x must be binary images as floats (0.0 or 1.0); got dtype "
                         f"{array.dtype}. Use binarize_images(images, 'dynamic', seed=0).")
-    if array.ndim == 3 and array.shape[1:] == (28, 28):
-        array = array.reshape(-1, IMAGE_PIXELS)
-    if array.ndim != 2 or array.shape[1] != IMAGE_PIXELS or array.shape[0] == 0:
-        raise ValueError(f"x must have shape (N, 784) or (N, 28, 28) with N >= 1; got "
-                         f"{array.shape}.")
     if not np.all((array == 0) | (array == 1)):
         raise ValueError("x must be binary images (every pixel 0 or 1): a log-likelihood is "
                          "only defined for binary pixels. Binarize grey images first with "
                          "binarize_images(images, 'dynamic', seed=0).")
-    return array.astype(np.float32, copy=False)
+    return check_images(array, "x").reshape(-1, IMAGE_PIXELS)
 
 
 def _one_hot(model, labels, n_images: int):
@@ -268,10 +264,9 @@ def judge_features(judge, images, *, batch_size: int = 2048) -> np.ndarray:
     """The judge's hidden-layer activations for ``images``: (N, F) float64 (F = 128).
 
     ``judge``: a classifier from :func:`~vae_tutorial.judge.train_judge` (any Keras model
-    whose second-to-last layer is the feature layer); ``images``: floats in [0, 1], shape
-    (N, 784) or (N, 28, 28). These features, not the pixels, are what
-    :func:`frechet_distance` compares: the MNIST analogue of FID's Inception features.
-    Introduced in notebook 09.
+    whose second-to-last layer is the feature layer); ``images``: floats in [0, 1], (N, 784)
+    or (N, 28, 28). What :func:`frechet_distance` compares, as FID compares Inception
+    features. Introduced in notebook 09.
     """
     import keras
 

@@ -60,10 +60,9 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 def compare_images(rows: Mapping[str, object], *, title: str | None = None):
     """Show aligned rows of images, one row per named set (e.g. originals, reconstructions).
 
-    ``rows`` is an ordered mapping ``{row label: images}``; every entry holds the same
-    number N of images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each
-    row shows item j, so an original sits above its reconstruction. Returns the Figure.
-    Introduced in notebook 01.
+    ``rows``: an ordered mapping ``{row label: images}``, each N images, floats in [0, 1] of
+    shape (N, 28, 28) or (N, 784). Column j of each row shows item j, so an original sits
+    above its reconstruction. Returns the Figure. Introduced in notebook 01.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {row label: images}.")
@@ -95,10 +94,9 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     """Scatter 2-D ``points`` (finite, shape (N, 2); codes, say) coloured by ``labels``.
 
     ``labels``: integers, shape (N,), one colour per distinct label (tab10 for digits 0-9).
-    ``title``, ``xlabel``, ``ylabel``: axis texts (every course figure has all three).
-    ``ax``: axes to draw on (None: a new figure). ``max_points``: draw at most this many
-    points, picked at random with ``seed`` (for legibility). Returns the Figure.
-    Introduced in notebook 01.
+    ``title``, ``xlabel``, ``ylabel``: axis texts. ``ax``: axes to draw on (None: a new
+    figure). ``max_points``: draw at most this many points, picked at random with ``seed``.
+    Returns the Figure. Introduced in notebook 01.
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
@@ -122,12 +120,11 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     ylabel: str = "loss (nats per image)", ax=None):
     """Plot per-epoch training curves, each with its held-out ``val_`` twin when present.
 
-    ``history``: a ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict
-    mapping a metric name to its per-epoch values. ``keys``: metric names to draw (default:
-    every name without the ``val_`` prefix; one name may be a plain string). ``title``,
-    ``ylabel``: axis texts (say the unit in ``ylabel``). ``ax``: axes to draw on (None: a
-    new figure). Returns the Figure; raises if a curve is empty or holds NaN/inf (training
-    diverged). Introduced in notebook 01.
+    ``history``: what ``model.fit`` returns, or a dict {metric name: per-epoch values}.
+    ``keys``: metric names to draw (default: every name without the ``val_`` prefix; one
+    name may be a plain string). ``title``, ``ylabel``: axis texts (say the unit). ``ax``:
+    axes to draw on (None: a new figure). Returns the Figure; raises if a curve is empty or
+    holds NaN/inf (training diverged). Introduced in notebook 01.
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:

@@ -149,11 +149,10 @@ def kl_to_standard_normal(z_mean, z_log_var):
 def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     """KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2)) for scalars or arrays of equal shape.
 
-    Parameterised by standard deviations, as derived in notebook 03:
-    ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed
-    from the ratios sigma_q / sigma_p and (mu_q - mu_p) / sigma_p so that no square overflows.
-    Element-wise, nothing summed; numpy in, numpy (float64) out. Unit: nats. A sigma <= 0
-    raises (a log-variance passed as sigma is the usual cause). Introduced in notebook 03.
+    Notebook 03's form with standard deviations, ``log(sigma_p / sigma_q) + (sigma_q^2 +
+    (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed from the ratios sigma_q / sigma_p and
+    (mu_q - mu_p) / sigma_p so that no square overflows. Element-wise, in nats; numpy (float64)
+    out. A sigma <= 0 raises (a log-variance passed as sigma?). Introduced in notebook 03.
     """
     named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
     arrays = {name: _real_array(value, name).astype(np.float64) for name, value in named.items()}
@@ -204,12 +203,11 @@ def elbo(log_likelihood, kl):
 class Sampling(keras.layers.Layer):
     """The reparameterization trick as a layer: z = z_mean + exp(0.5 * z_log_var) * eps.
 
-    Called on ``[z_mean, z_log_var]``, both shape (N, K); returns z of shape (N, K) with
-    eps ~ N(0, I) drawn through ``keras.random.normal`` from the layer's own
-    ``keras.random.SeedGenerator`` (seeded by ``seed``), so runs repeat. Concrete inputs
-    are checked like the functions above (equal shapes, no NaN or infinity). The gradient
-    flows to both inputs: dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * eps.
-    Built step by step in notebook 04.
+    Called on ``[z_mean, z_log_var]``, both shape (N, K); returns z, (N, K), with eps ~ N(0, I)
+    from ``keras.random.normal`` and the layer's own ``seed_generator`` (seeded by ``seed``),
+    so runs repeat. Inputs are checked like the functions' above. The gradient flows to both:
+    dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * eps. Built step by step
+    in notebook 04.
     """
 
     def __init__(self, seed: int | None = None, **kwargs):

@@ -52,12 +52,8 @@ class _Explorer:
             slider.observe(lambda change: self.update(), names="value")
 
     def _show(self, text: str) -> None:
-        """Store ``self.figure`` as the Output widget's one PNG output.
-
-        The Figure never touches pyplot: this works the same with any matplotlib backend,
-        leaves no open pyplot figures behind, and keeps the picture in the saved widget state
-        of an executed notebook.
-        """
+        """Store ``self.figure`` (never pyplot's) as the Output widget's one PNG output: the
+        same with any backend, no open pyplot figures left, saved with the widget state."""
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")
         self.output.outputs = ({
@@ -228,15 +224,13 @@ class LatentExplorer(_Explorer):
                 "decode must map codes (N, 2) to images (N, 784) or (N, 28, 28); for one code "
                 f"of shape (1, 2) it returned shape {images.shape}.")
         try:
-            checked = check_images(images, "decode(z)")
+            return check_images(images, "decode(z)")[0]
         except (TypeError, ValueError) as exc:
-            hint = ""
-            if isinstance(exc, ValueError) and "[0, 1]" in str(exc):
-                hint = (" A decoder that outputs logits needs a sigmoid: decode = lambda z: "
-                        "keras.ops.sigmoid(decoder(z)).")
+            logits = isinstance(exc, ValueError) and "[0, 1]" in str(exc)
+            hint = (" A decoder that outputs logits needs a sigmoid: decode = lambda z: "
+                    "keras.ops.sigmoid(decoder(z)).") if logits else ""
             raise type(exc)(f"decode must return pixel intensities in [0, 1] of shape (N, 784) "
                             f"or (N, 28, 28): {exc}{hint}") from exc
-        return checked[0]
 
     @property
     def image(self) -> np.ndarray:
