@@ -105,9 +105,8 @@ def _posterior(model, x, q, one_hot):
     import keras  # here, so that importing this module does not start TensorFlow
 
     if q is None:
-        z_mean, z_log_var = model.encoder(x if one_hot is None else [x, one_hot], training=False)
-        return (keras.ops.convert_to_numpy(z_mean).astype(np.float64),
-                keras.ops.convert_to_numpy(z_log_var).astype(np.float64))
+        q = model.encoder(x if one_hot is None else [x, one_hot], training=False)
+        return tuple(keras.ops.convert_to_numpy(t).astype(np.float64) for t in q)
     if not (isinstance(q, (tuple, list)) and len(q) == 2):
         raise ValueError("q must be a pair (z_mean, z_log_var) of arrays of shape (N, K), "
                          "one row per image.")
