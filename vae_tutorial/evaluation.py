@@ -1,28 +1,13 @@
 """How good is a VAE: importance-weighted bounds on log p(x), and a Fréchet distance of samples.
 
-Introduced in notebook 09. Two kinds of measurement, both per image or per set of images:
-
-- **Likelihood.** For binary images x and a VAE with encoder q(z | x) and decoder
-  p(x | z), the importance weight of a code z ~ q(z | x) is
-  ``w = p(x | z) p(z) / q(z | x)``; its log, :func:`log_importance_weights`, is the sum
-  ``log p(x | z) + log N(z; 0, I) - log N(z; z_mean, e^z_log_var)`` in nats. The
-  importance-weighted bound with S samples (Burda et al. 2016, who call it L_k) is
-  ``L_S(x) = E[log (1/S) sum_s w_s]`` (:func:`importance_weighted_bound`); L_1 is the ELBO,
-  L_S never decreases with S and tends to log p(x). :func:`elbo_per_image` is the ELBO with
-  the KL in closed form (lower variance than L_1's mean). All are in **nats per image**.
-  Codes are decoded in chunks of at most ``chunk_size`` codes, so memory stays bounded
-  whatever S is (5,000 codes of 784 logits would otherwise take 15 MB per image).
-- **Samples.** :func:`frechet_distance` between two sets of feature vectors (the Fréchet
-  distance between Gaussians fitted to them, as FID does with Inception features);
-  :func:`judge_features` gives the features: the hidden layer of notebook 02's digit judge.
-
-The noise is reproducible and does not depend on the chunking: the eps of image i (row i
-of ``x``) are ``np.random.default_rng([seed, i]).standard_normal((n_samples, K))``, so the
-same ``seed`` gives the same codes for the same image, whatever ``chunk_size`` is.
+Introduced in notebook 09, which derives both. Log-likelihoods are in nats per image; the
+codes are decoded in chunks of at most ``chunk_size``, so memory stays bounded whatever the
+number of samples S.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
 
@@ -38,8 +23,7 @@ from .checks import (
     check_matrix,
 )
 
-DEFAULT_CHUNK = 512  # codes per decoder call: 512 x 784 float32 logits = 1.6 MB; larger chunks
-# were no faster and raised the peak memory (TF keeps what its threads allocate)
+DEFAULT_CHUNK = 512  # codes per decoder call (1.6 MB of logits); larger: no faster, more memory
 BINARIZATIONS = ("dynamic", "static")
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -48,12 +32,11 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 def log_mean_exp(values, axis: int = -1) -> np.ndarray:
-    """``log(mean(exp(values)))`` along ``axis``, computed stably; float64.
+    """``log(mean(exp(values)))`` along ``axis``, float64, computed stably.
 
-    The largest value along the axis is taken out first, ``m + log(mean(exp(values - m)))``,
-    so log-weights of -10,000 nats (whose exp is 0 in any float) or +1,000 give the right
-    answer; entries of -inf (weight 0) are allowed and a row of only -inf gives -inf. NaN
-    and +inf raise a ``ValueError``. Introduced in notebook 09.
+    As ``m + log(mean(exp(values - m)))``, m the largest value along the axis: log-weights of
+    -10,000 or +1,000 nats give the right answer. -inf (a weight of 0) is allowed, a row of
+    only -inf gives -inf; NaN and +inf raise a ``ValueError``. Introduced in notebook 09.
     """
     array = as_array(values, "values")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
@@ -68,17 +51,15 @@ def log_mean_exp(values, axis: int = -1) -> np.ndarray:
     top = np.max(array, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)  # a row of only -inf stays -inf below
     with np.errstate(divide="ignore"):
-        result = np.log(np.mean(np.exp(array - top), axis=axis)) + np.squeeze(top, axis=axis)
-    return result
+        return np.log(np.mean(np.exp(array - top), axis=axis)) + np.squeeze(top, axis=axis)
 
 
 def binarize_images(images, binarization: str = "dynamic", *, seed: int = 0) -> np.ndarray:
     """Binary images (N, 784) float32 from grey ``images`` in [0, 1], drawn or thresholded once.
 
     ``"dynamic"``: pixel d is 1 with probability x_d, one draw from
-    ``np.random.default_rng(seed)``; ``"static"``: x_d > 0.5. Evaluations fix one
-    binarization of the held-out images, so that every bound of a model (and every model)
-    is measured on the same binary images. Introduced in notebook 09.
+    ``np.random.default_rng(seed)``; ``"static"``: x_d > 0.5. Fixed once, so that every bound
+    of every model is measured on the same binary images. Introduced in notebook 09.
     """
     x = check_images(images, "images").reshape(-1, IMAGE_PIXELS)
     check_choice(binarization, "binarization", BINARIZATIONS)
@@ -89,26 +70,16 @@ def binarize_images(images, binarization: str = "dynamic", *, seed: int = 0) -> 
 
 
 def _binary_images(x) -> np.ndarray:
+    """``x`` as float32 (N, 784), checked to hold binary images (shape checked by check_images)."""
     array = as_array(x, "x")
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"x must be binary images as floats (0.0 or 1.0); got dtype "
                         f"{array.dtype}. Use binarize_images(images, 'dynamic', seed=0).")
-    if array.ndim == 3 and array.shape[1:] == (28, 28):
-        array = array.reshape(-1, IMAGE_PIXELS)
-    if array.ndim != 2 or array.shape[1] != IMAGE_PIXELS or array.shape[0] == 0:
-        raise ValueError(f"x must have shape (N, 784) or (N, 28, 28) with N >= 1; got "
-                         f"{array.shape}.")
     if not np.all((array == 0) | (array == 1)):
         raise ValueError("x must be binary images (every pixel 0 or 1): a log-likelihood is "
                          "only defined for binary pixels. Binarize grey images first with "
                          "binarize_images(images, 'dynamic', seed=0).")
-    return array.astype(np.float32, copy=False)
-
-
-def _check_model(model) -> None:
-    if not (hasattr(model, "encoder") and hasattr(model, "decoder")):
-        raise TypeError(f"model must be a VAE with .encoder and .decoder (such as build_vae's); "
-                        f"got a {type(model).__name__}.")
+    return check_images(array, "x").reshape(-1, IMAGE_PIXELS)
 
 
 def _one_hot(model, labels, n_images: int):
@@ -129,15 +100,13 @@ def _one_hot(model, labels, n_images: int):
     return np.eye(classes, dtype=np.float32)[labels]
 
 
-def _posterior(model, x, q, one_hot=None):
+def _posterior(model, x, q, one_hot):
     """(z_mean, z_log_var) float64 (N, K): the encoder's, or ``q`` checked against x."""
     import keras  # here, so that importing this module does not start TensorFlow
 
     if q is None:
-        inputs = x if one_hot is None else [x, one_hot]
-        z_mean, z_log_var = model.encoder(inputs, training=False)
-        return (keras.ops.convert_to_numpy(z_mean).astype(np.float64),
-                keras.ops.convert_to_numpy(z_log_var).astype(np.float64))
+        q = model.encoder(x if one_hot is None else [x, one_hot], training=False)
+        return tuple(keras.ops.convert_to_numpy(t).astype(np.float64) for t in q)
     if not (isinstance(q, (tuple, list)) and len(q) == 2):
         raise ValueError("q must be a pair (z_mean, z_log_var) of arrays of shape (N, K), "
                          "one row per image.")
@@ -149,63 +118,50 @@ def _posterior(model, x, q, one_hot=None):
     return z_mean, z_log_var
 
 
-def _decoded_log_likelihood(model, x_rows, z_rows, one_hot_rows=None) -> np.ndarray:
-    """log p(x | z) (R,) float64 for matching rows of binary images and codes (and labels)."""
+def _terms(model, x, n_samples, seed, q, chunk_size, labels):
+    """Check the arguments of the three bounds once; return ``(z_mean, z_log_var, blocks)``.
+
+    ``z_mean``, ``z_log_var``: q's parameters, float64 (N, K). ``blocks`` yields, chunk by
+    chunk, ``(first image, end image, first sample, log p(x|z), log w)``, each of the last two
+    of shape (images, samples), nats, float64; log w = log p(x|z) + log p(z) - log q(z|x).
+    """
     import keras
 
-    z_rows = z_rows.astype(np.float32)
-    inputs = z_rows if one_hot_rows is None else [z_rows, one_hot_rows]
-    logits = model.decoder(inputs, training=False)
-    x_rows = keras.ops.convert_to_tensor(x_rows)
-    per_row = -keras.ops.sum(keras.ops.softplus(logits) - x_rows * logits, axis=-1)
-    return keras.ops.convert_to_numpy(per_row).astype(np.float64)
-
-
-def _chunks(n_images: int, n_samples: int, chunk_size: int):
-    """(first image, end image, first sample, end sample) blocks of <= chunk_size codes."""
-    if n_samples >= chunk_size:
-        for i in range(n_images):
-            for s in range(0, n_samples, chunk_size):
-                yield i, i + 1, s, min(s + chunk_size, n_samples)
-    else:
-        per_block = chunk_size // n_samples
-        for i in range(0, n_images, per_block):
-            yield i, min(i + per_block, n_images), 0, n_samples
-
-
-def _term_blocks(model, x, n_samples, seed, q, chunk_size, labels=None):
-    """Yield (first image, last image, first sample, (log p(x|z), log p(z), log q(z|x))).
-
-    Each term has shape (images, samples) for the block's codes, nats, float64.
-    """
-    _check_model(model)
     x = _binary_images(x)
+    if not (hasattr(model, "encoder") and hasattr(model, "decoder")):
+        raise TypeError(f"model must be a VAE with .encoder and .decoder (such as build_vae's); "
+                        f"got a {type(model).__name__}.")
     n_samples = check_int(n_samples, "n_samples")
     seed = check_int(seed, "seed", minimum=0)
     chunk_size = check_int(chunk_size, "chunk_size")
     one_hot = _one_hot(model, labels, x.shape[0])
     z_mean, z_log_var = _posterior(model, x, q, one_hot)
-    latent_dim = z_mean.shape[1]
-    # Per image, its own generator, drawn in order: the chunking does not change the codes.
-    generators = [np.random.default_rng([seed, i]) for i in range(x.shape[0])]
-    std = np.exp(0.5 * z_log_var)
-    for first, last, s0, s1 in _chunks(x.shape[0], n_samples, chunk_size):
-        eps = np.stack([generators[i].standard_normal((s1 - s0, latent_dim))
-                        for i in range(first, last)])  # (images, samples, K)
-        z = z_mean[first:last, None] + std[first:last, None] * eps
-        x_rows = np.repeat(x[first:last], s1 - s0, axis=0)
-        one_hot_rows = None if one_hot is None else np.repeat(one_hot[first:last], s1 - s0, 0)
-        log_lik = _decoded_log_likelihood(model, x_rows, z.reshape(-1, latent_dim), one_hot_rows)
-        log_prior = -0.5 * np.sum(LOG_2PI + z**2, axis=-1)
-        log_q = -0.5 * np.sum(LOG_2PI + z_log_var[first:last, None] + eps**2, axis=-1)
-        yield first, last, s0, (log_lik.reshape(last - first, s1 - s0), log_prior, log_q)
 
+    def blocks():  # decoder calls of at most chunk_size codes: whole images or part of one
+        n_images = x.shape[0]
+        per_block = max(1, chunk_size // n_samples)  # images per call
+        step = min(n_samples, chunk_size)  # codes per image and call
+        # Per image, its own generator, drawn in order: the chunking does not change the codes.
+        generators = [np.random.default_rng([seed, i]) for i in range(n_images)]
+        std = np.exp(0.5 * z_log_var)
+        for first, s0 in itertools.product(range(0, n_images, per_block),
+                                           range(0, n_samples, step)):
+            last, s1 = min(first + per_block, n_images), min(s0 + step, n_samples)
+            eps = np.stack([generators[i].standard_normal((s1 - s0, z_mean.shape[1]))
+                            for i in range(first, last)])  # (images, samples, K)
+            z = z_mean[first:last, None] + std[first:last, None] * eps
+            z_rows = z.reshape(-1, z_mean.shape[1]).astype(np.float32)
+            inputs = z_rows if one_hot is None else [
+                z_rows, np.repeat(one_hot[first:last], s1 - s0, axis=0)]
+            logits = model.decoder(inputs, training=False)
+            x_rows = keras.ops.convert_to_tensor(np.repeat(x[first:last], s1 - s0, axis=0))
+            log_lik = -keras.ops.sum(keras.ops.softplus(logits) - x_rows * logits, axis=-1)
+            log_lik = keras.ops.convert_to_numpy(log_lik).astype(np.float64).reshape(z.shape[:2])
+            log_prior = -0.5 * np.sum(LOG_2PI + z**2, axis=-1)
+            log_q = -0.5 * np.sum(LOG_2PI + z_log_var[first:last, None] + eps**2, axis=-1)
+            yield first, last, s0, log_lik, log_lik + log_prior - log_q
 
-def _log_weight_blocks(model, x, n_samples, seed, q, chunk_size, labels):
-    """Yield (first image, last image, first sample, log-weights (images, samples)) blocks."""
-    for first, last, s0, (log_lik, log_prior, log_q) in _term_blocks(model, x, n_samples, seed,
-                                                                      q, chunk_size, labels):
-        yield first, last, s0, log_lik + log_prior - log_q
+    return z_mean, z_log_var, blocks()
 
 
 # --------------------------------------------------------------------------- the bounds
@@ -213,25 +169,22 @@ def _log_weight_blocks(model, x, n_samples, seed, q, chunk_size, labels):
 
 def log_importance_weights(model, x, n_samples: int, *, seed: int = 0, q=None,
                            chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
-    """Log importance weights log p(x, z_s) - log q(z_s | x), shape (N, n_samples), float64.
+    """Log importance weights log p(x, z_s) - log q(z_s | x): (N, n_samples), nats, float64.
 
-    ``model``: a VAE (its ``encoder`` gives q's ``z_mean``, ``z_log_var``; its ``decoder``
-    Bernoulli logits). ``x``: BINARY images (N, 784) or (N, 28, 28), for example from
-    :func:`binarize_images`. ``n_samples``: codes z_s ~ q(z | x) per image. ``seed``: see
-    the module docstring. ``q``: optional ``(z_mean, z_log_var)``, each (N, K), to use
-    instead of the encoder's (a q optimized per image, notebook 09). ``chunk_size``: codes
-    per decoder call. ``labels``: the images' digits (N,), required for a conditional model
-    (notebook 08's ``ConditionalVAE``, whose bounds are then on log p(x | y)) and refused for
-    any other. Nats. The mean of a row estimates the ELBO; ``log_mean_exp`` of a row
-    is one draw of L_S. The result holds N x n_samples numbers: for large n_samples and
-    many images use :func:`importance_weighted_bound`, which keeps only one number per image.
-    Introduced in notebook 09.
+    ``model``: a VAE (``encoder`` gives q's ``z_mean``, ``z_log_var``; ``decoder``, Bernoulli
+    logits). ``x``: BINARY images (N, 784) or (N, 28, 28) (see :func:`binarize_images`).
+    ``n_samples``: codes z_s ~ q(z | x) per image; the eps of image i (row i of ``x``) are
+    ``np.random.default_rng([seed, i]).standard_normal((n_samples, K))``, whatever
+    ``chunk_size`` (codes per decoder call) is. ``q``: optional ``(z_mean, z_log_var)``, each
+    (N, K), instead of the encoder's (a q optimized per image). ``labels``: the digits (N,),
+    required for a conditional model (notebook 08's, whose bounds are then on log p(x | y))
+    and refused for any other. :func:`importance_weighted_bound` keeps one number per image
+    instead of N x n_samples. Introduced in notebook 09.
     """
-    x_checked = _binary_images(x)
-    weights = np.empty((x_checked.shape[0], check_int(n_samples, "n_samples")))
-    for first, last, s0, block in _log_weight_blocks(model, x_checked, n_samples, seed, q,
-                                                     chunk_size, labels):
-        weights[first:last, s0:s0 + block.shape[1]] = block
+    z_mean, _, blocks = _terms(model, x, n_samples, seed, q, chunk_size, labels)
+    weights = np.empty((z_mean.shape[0], n_samples))
+    for first, last, s0, _, log_w in blocks:
+        weights[first:last, s0:s0 + log_w.shape[1]] = log_w
     return weights
 
 
@@ -239,25 +192,19 @@ def importance_weighted_bound(model, x, n_samples: int, *, seed: int = 0, q=None
                               chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
     """One draw of the importance-weighted bound L_S per image: shape (N,), nats, float64.
 
-    ``log (1/S) sum_s p(x, z_s) / q(z_s | x)`` with S = ``n_samples`` codes z_s ~ q(z | x)
-    (Burda et al. 2016). Its expectation is L_S <= log p(x); with S = 1 it is the one-sample
-    ELBO estimate; it rises towards log p(x) as S grows. Arguments as in
-    :func:`log_importance_weights`, whose ``log_mean_exp`` per row this equals (same seed,
-    same codes); memory stays bounded by ``chunk_size`` codes, whatever S: the log-sum-exp
-    runs over the chunks, keeping one running maximum and sum per image.
-    Introduced in notebook 09.
+    ``log (1/S) sum_s p(x, z_s) / q(z_s | x)`` with S = ``n_samples`` (Burda et al. 2016):
+    ``log_mean_exp`` of each row of :func:`log_importance_weights` with the same arguments
+    (same seed, same codes), computed as a running log-sum-exp over the chunks, so memory
+    stays bounded whatever S. Introduced in notebook 09.
     """
-    x_checked = _binary_images(x)
-    n_images = x_checked.shape[0]
-    top = np.full(n_images, -np.inf)
-    total = np.zeros(n_images)  # sum of exp(log w - top)
-    for first, last, _, block in _log_weight_blocks(model, x_checked, n_samples, seed, q,
-                                                    chunk_size, labels):
-        rows = slice(first, last)
-        new_top = np.maximum(top[rows], block.max(axis=1))
-        total[rows] = (total[rows] * np.exp(top[rows] - new_top)
-                       + np.exp(block - new_top[:, None]).sum(axis=1))
-        top[rows] = new_top
+    z_mean, _, blocks = _terms(model, x, n_samples, seed, q, chunk_size, labels)
+    top = np.full(z_mean.shape[0], -np.inf)
+    total = np.zeros(z_mean.shape[0])  # sum of exp(log w - top)
+    for first, last, _, _, log_w in blocks:
+        new_top = np.maximum(top[first:last], log_w.max(axis=1))
+        total[first:last] = (total[first:last] * np.exp(top[first:last] - new_top)
+                             + np.exp(log_w - new_top[:, None]).sum(axis=1))
+        top[first:last] = new_top
     return top + np.log(total) - math.log(n_samples)
 
 
@@ -265,20 +212,15 @@ def elbo_per_image(model, x, n_samples: int = 1, *, seed: int = 0, q=None,
                    chunk_size: int = DEFAULT_CHUNK, labels=None) -> np.ndarray:
     """The ELBO of each image, shape (N,), nats, float64: E_q[log p(x | z)] - KL(q || N(0, I)).
 
-    The reconstruction term is averaged over ``n_samples`` codes z_s ~ q(z | x) (the same
-    codes as :func:`log_importance_weights` draws with the same seed); the KL is in closed
-    form, so this has less noise than the mean of the log-weights, whose expectation is the
-    same. It is minus the VAE's loss, ``-(reconstruction + kl)``, for the same binary image.
-    Arguments as in :func:`log_importance_weights`. Introduced in notebook 09.
+    The reconstruction term is averaged over ``n_samples`` codes (those of
+    :func:`log_importance_weights` with the same arguments), the KL is in closed form: less
+    noise than the mean of the log-weights, the same expectation. It is minus the VAE's loss,
+    ``-(reconstruction + kl)``, for the same binary image. Introduced in notebook 09.
     """
-    x_checked = _binary_images(x)
-    _check_model(model)
-    z_mean, z_log_var = _posterior(model, x_checked, q,
-                                   _one_hot(model, labels, x_checked.shape[0]))
+    z_mean, z_log_var, blocks = _terms(model, x, n_samples, seed, q, chunk_size, labels)
     kl = 0.5 * np.sum(np.expm1(z_log_var) - z_log_var + z_mean**2, axis=-1)
-    log_lik = np.zeros(x_checked.shape[0])
-    for first, last, _, (block, _, _) in _term_blocks(model, x_checked, n_samples, seed,
-                                                      (z_mean, z_log_var), chunk_size, labels):
+    log_lik = np.zeros(z_mean.shape[0])
+    for first, last, _, block, _ in blocks:
         log_lik[first:last] += block.sum(axis=1)
     return log_lik / n_samples - kl
 
@@ -289,14 +231,12 @@ def elbo_per_image(model, x, n_samples: int = 1, *, seed: int = 0, q=None,
 def frechet_distance(features_a, features_b) -> float:
     """Fréchet distance between Gaussians fitted to two sets of feature vectors; >= 0.
 
-    ``features_a`` (N_a, F) and ``features_b`` (N_b, F), N_a, N_b >= 2, finite. With
-    means m_a, m_b and covariances C_a, C_b (``np.cov``, rows are observations):
-    ``|m_a - m_b|^2 + tr(C_a + C_b - 2 (C_a^(1/2) C_b C_a^(1/2))^(1/2))``, the squared
-    2-Wasserstein distance between the two Gaussians (FID's formula, Heusel et al. 2017).
-    The matrix square roots come from symmetric eigendecompositions (eigenvalues below 0,
-    rounding errors, are set to 0), so no complex numbers appear. Units: squared feature
-    units. It is 0 for identical sets and grows with the sample size's noise: compare
-    numbers only at equal N_a, N_b, beside a real-vs-real floor. Introduced in notebook 09.
+    ``features_a`` (N_a, F) and ``features_b`` (N_b, F), N_a, N_b >= 2, finite. Returns
+    ``|m_a - m_b|^2 + tr(C_a + C_b - 2 (C_a^(1/2) C_b C_a^(1/2))^(1/2))`` (FID's formula) for
+    their means m and covariances C (``np.cov``), in squared feature units; the square roots
+    come from symmetric eigendecompositions, negative rounding errors set to 0. It grows with
+    the sample size's noise: compare only at equal N_a, N_b, beside a real-vs-real floor.
+    Introduced in notebook 09.
     """
     a = check_matrix(features_a, "features_a")
     b = check_matrix(features_b, "features_b")
@@ -309,16 +249,11 @@ def frechet_distance(features_a, features_b) -> float:
             raise ValueError(f"{name} must hold at least 2 feature vectors to fit a "
                              f"covariance; got {f.shape[0]}.")
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    root_a = _psd_sqrt(cov_a)
+    values, vectors = np.linalg.eigh((cov_a + cov_a.T) / 2)  # C_a^(1/2) from here on
+    root_a = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
     cross = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0.0, None)))
     mean_term = float(np.sum((a.mean(axis=0) - b.mean(axis=0)) ** 2))
     return max(0.0, mean_term + float(np.trace(cov_a) + np.trace(cov_b) - 2.0 * cross))
-
-
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
-    """The symmetric square root of a symmetric positive semi-definite matrix."""
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
 _FEATURE_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # judge -> features
@@ -328,10 +263,9 @@ def judge_features(judge, images, *, batch_size: int = 2048) -> np.ndarray:
     """The judge's hidden-layer activations for ``images``: (N, F) float64 (F = 128).
 
     ``judge``: a classifier from :func:`~vae_tutorial.judge.train_judge` (any Keras model
-    whose second-to-last layer is the feature layer); ``images``: floats in [0, 1], shape
-    (N, 784) or (N, 28, 28). These features, not the pixels, are what
-    :func:`frechet_distance` compares: the MNIST analogue of FID's Inception features.
-    Introduced in notebook 09.
+    whose second-to-last layer is the feature layer); ``images``: floats in [0, 1], (N, 784)
+    or (N, 28, 28). What :func:`frechet_distance` compares, as FID compares Inception
+    features. Introduced in notebook 09.
     """
     import keras
 

@@ -1,10 +1,6 @@
 """Plot helpers: image grids, side-by-side comparisons, 2-D scatters, training curves,
-and the decoded manifold of a 2-D code space.
-
-Introduced in notebook 01 and reused by every later notebook. Each function checks its
-inputs (shape, dtype, NaN, range) with a message naming the argument, draws with
-matplotlib, and returns the ``matplotlib.figure.Figure`` so a notebook can save or
-adjust it. Image cells are square (28 x 28 pixels shown at equal aspect).
+and the decoded manifold of a 2-D code space. Each checks its inputs before it makes a
+figure, and returns the ``matplotlib.figure.Figure``. Introduced in notebook 01.
 """
 
 from __future__ import annotations
@@ -30,8 +26,7 @@ def _figure(ax, inches: tuple[float, float]):
 
 def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None = None,
                title: str | None = None):
-    """Show ``images`` (floats in [0, 1], shape (N, 28, 28) or (N, 784)) in a grid of
-    square cells; return the Figure.
+    """Show ``images`` (floats in [0, 1], (N, 28, 28) or (N, 784)) in a grid; return the Figure.
 
     ``ncols`` images per row (default ``ceil(sqrt(N))``: a square grid); ``titles``: optional
     N short captions (for example the digit labels); ``title``: the figure's title.
@@ -65,10 +60,9 @@ def image_grid(images, *, ncols: int | None = None, titles: Sequence[str] | None
 def compare_images(rows: Mapping[str, object], *, title: str | None = None):
     """Show aligned rows of images, one row per named set (e.g. originals, reconstructions).
 
-    ``rows`` is an ordered mapping ``{row label: images}``; every entry holds the same
-    number N of images, floats in [0, 1] of shape (N, 28, 28) or (N, 784). Column j of each
-    row shows item j, so an original sits above its reconstruction. Returns the Figure.
-    Introduced in notebook 01.
+    ``rows``: an ordered mapping ``{row label: images}``, each N images, floats in [0, 1] of
+    shape (N, 28, 28) or (N, 784). Column j of each row shows item j, so an original sits
+    above its reconstruction. Returns the Figure. Introduced in notebook 01.
     """
     if not isinstance(rows, Mapping) or not rows:
         raise TypeError("rows must be a non-empty dict {row label: images}.")
@@ -100,10 +94,9 @@ def scatter_2d(points, labels, *, title: str, xlabel: str = "$z_1$", ylabel: str
     """Scatter 2-D ``points`` (finite, shape (N, 2); codes, say) coloured by ``labels``.
 
     ``labels``: integers, shape (N,), one colour per distinct label (tab10 for digits 0-9).
-    ``title``, ``xlabel``, ``ylabel``: axis texts (every course figure has all three).
-    ``ax``: axes to draw on (None: a new figure). ``max_points``: draw at most this many
-    points, picked at random with ``seed`` (for legibility). Returns the Figure.
-    Introduced in notebook 01.
+    ``title``, ``xlabel``, ``ylabel``: axis texts. ``ax``: axes to draw on (None: a new
+    figure). ``max_points``: draw at most this many points, picked at random with ``seed``.
+    Returns the Figure. Introduced in notebook 01.
     """
     points = check_matrix(points, "points", columns=2)
     labels = check_labels(labels, "labels", length=points.shape[0])
@@ -127,12 +120,11 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     ylabel: str = "loss (nats per image)", ax=None):
     """Plot per-epoch training curves, each with its held-out ``val_`` twin when present.
 
-    ``history``: a ``keras.callbacks.History`` (what ``model.fit`` returns) or a dict
-    mapping a metric name to its per-epoch values. ``keys``: metric names to draw (default:
-    every name without the ``val_`` prefix; one name may be a plain string). ``title``,
-    ``ylabel``: axis texts (say the unit in ``ylabel``). ``ax``: axes to draw on (None: a
-    new figure). Returns the Figure; raises if a curve is empty or holds NaN/inf (training
-    diverged). Introduced in notebook 01.
+    ``history``: what ``model.fit`` returns, or a dict {metric name: per-epoch values}.
+    ``keys``: metric names to draw (default: every name without the ``val_`` prefix; one
+    name may be a plain string). ``title``, ``ylabel``: axis texts (say the unit). ``ax``:
+    axes to draw on (None: a new figure). Returns the Figure; raises if a curve is empty or
+    holds NaN/inf (training diverged). Introduced in notebook 01.
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
@@ -146,7 +138,7 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
     for key in keys:
         if key not in logs:
             raise KeyError(f"history has no metric {key!r}; it has {sorted(logs)}.")
-        for name, style in ((key, "-"), (f"val_{key}", "--")):
+        for name, style, label in ((key, "-", key), (f"val_{key}", "--", f"{key} (held-out)")):
             if name not in logs:
                 continue
             values = as_array(logs[name], f"history[{name!r}]").astype(np.float64)
@@ -158,7 +150,6 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
                     f"history[{name!r}] is NaN or infinite from epoch {epoch}: training "
                     "diverged. Lower the learning rate or check the inputs are in [0, 1]."
                 )
-            label = name if name == key else f"{key} (held-out)"
             curves.append((values, style, label))
     fig, ax = _figure(ax, (6.0, 4.0))
     for values, style, label in curves:
@@ -170,29 +161,20 @@ def training_curves(history, *, keys: Sequence[str] | None = None, title: str = 
     return fig
 
 
-def _tick_label(value: float) -> str:
-    """A code value with two decimals; a value that rounds to zero reads 0.00, not -0.00."""
-    return f"{round(float(value), 2) + 0.0:.2f}"
-
-
 def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0.05, 0.95),
                   title: str = "Decoded manifold", xlabel: str = "$z_1$",
                   ylabel: str = "$z_2$", ax=None):
     """Decode an n x n grid of 2-D codes and show the images as one square mosaic.
 
-    ``decode`` maps codes, shape (M, 2), to images in [0, 1], shape (M, 784) or (M, 28, 28)
-    (a VAE's ``decode`` method, say); it is called once, on all ``n * n`` codes. ``n``:
-    codes per axis (>= 2); default 20, or ``len(values)`` when ``values`` is given.
-    ``values``: the code values along each axis, increasing (the same for z_1 and z_2);
-    default: the standard normal's quantiles at ``n`` evenly spaced probabilities from
-    ``probabilities[0]`` to ``probabilities[1]`` (0 < low < high < 1), so each row and each
-    column of tiles stands for the same share of the prior N(0, I). ``title``, ``xlabel``,
-    ``ylabel``: axis texts; tick labels give the code values in z units. ``ax``: axes to
-    draw on (None: a new figure).
-
-    Tile (row r, column c) shows ``decode([values[c], values[n - 1 - r]])``: z_1 grows to
-    the right and z_2 upwards, as in a scatter plot of the codes. Returns the Figure.
-    Introduced in notebook 06.
+    ``decode`` maps codes (M, 2) to images in [0, 1], (M, 784) or (M, 28, 28) (a VAE's
+    ``decode``, say); it is called once, on all ``n * n`` codes. ``n``: codes per axis
+    (>= 2); default 20, or ``len(values)``. ``values``: the increasing code values along
+    each axis; default: the standard normal's quantiles at ``n`` evenly spaced
+    ``probabilities`` (0 < low < high < 1), so each row and column of tiles stands for the
+    same share of the prior N(0, I). Tile (row r, column c) shows ``decode([values[c],
+    values[n - 1 - r]])``: z_1 grows to the right and z_2 upwards, as in a scatter plot;
+    tick labels give the code values. ``title``, ``xlabel``, ``ylabel``: axis texts; ``ax``:
+    axes to draw on (None: a new figure). Returns the Figure. Introduced in notebook 06.
     """
     if not callable(decode):
         raise TypeError(f"decode must be a function from codes (M, 2) to images; got "
@@ -239,8 +221,9 @@ def manifold_grid(decode, n: int | None = None, *, values=None, probabilities=(0
     ax.grid(False)
     shown = np.unique(np.round(np.linspace(0, n - 1, min(n, 5))).astype(int))
     centres = (shown + 0.5) * side - 0.5
-    ax.set_xticks(centres, [_tick_label(values[i]) for i in shown])
-    ax.set_yticks(centres, [_tick_label(values[n - 1 - i]) for i in shown])
+    texts = [f"{round(float(v), 2) + 0.0:.2f}" for v in values]  # + 0.0: never -0.00
+    ax.set_xticks(centres, [texts[i] for i in shown])
+    ax.set_yticks(centres, [texts[n - 1 - i] for i in shown])
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     fig.tight_layout()
     return fig

@@ -1,28 +1,16 @@
 """The probability toolkit: densities, KL divergences, likelihoods, the ELBO, sampling.
 
-Introduced across notebooks 02-04 and used by every VAE after them. All quantities are
-natural-log based, so their unit is the **nat**. Conventions shared by every function:
+Introduced across notebooks 02-04. Results are in nats. A function of vectors sums their
+last axis (the D pixels, the K latent dimensions) and keeps every leading axis: nothing is
+averaged here, that is the caller's choice. Gaussians are given by their mean and
+log-variance ``log_var`` (log sigma^2).
 
-- The **last axis** is the event axis (the D pixels of an image, the K latent dimensions)
-  and is **summed**: a diagonal Gaussian or a Bernoulli image is one distribution over a
-  vector, and its log-density, log-likelihood or KL is one number per vector.
-- Every leading (batch) axis is kept; nothing is averaged here. Averaging over a batch is
-  the caller's choice (a Keras loss does it), so a per-image ELBO stays per image.
-- Gaussians are given by their mean and **log-variance** (``log_var``, log sigma^2), never
-  by "log sigma". Where a function takes ``sigma`` itself (the univariate helpers used
-  in notebook 03) it must be positive.
-
-Inputs may be numpy arrays, Python numbers or TensorFlow tensors. With numpy/Python
-inputs the result is a numpy array (float64 stays float64, which the tests use for tight
-checks); with any tensor input the result is a tensor, differentiable with
-``tf.GradientTape``. Concrete inputs are checked (matching shapes, NaN, positivity) and
-bad ones raise a ``ValueError`` naming the argument; symbolic tensors inside a traced
-``tf.function`` are only checked for static shape agreement.
-
-Every formula is written in a form that stays finite wherever the true value is: variances
-enter as ``exp(-0.5 * log_var)`` multiplying a difference before it is squared, and
-``exp(a) - 1 - a`` as ``expm1(a) - a``, so a log-variance of -100 (a variance of 4e-44,
-below float32's smallest normal number) still gives the right KL and log-density.
+Inputs may be numpy arrays, Python numbers or TensorFlow tensors: numpy or Python in, numpy
+out (float64 stays float64); any tensor in, a tensor out, differentiable with
+``tf.GradientTape``. Concrete inputs are checked (equal shapes, no NaN or infinity) and bad
+ones raise an error naming the argument; symbolic tensors inside a traced ``tf.function``
+only for static shape agreement. Every formula is in a form that stays finite wherever the
+true value is (a log-variance of -100, a variance below float32's range, included).
 """
 
 from __future__ import annotations
@@ -51,38 +39,26 @@ def _is_symbolic(value) -> bool:
 def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **named):
     """Check named inputs and return ``(tensors, as_numpy)``.
 
-    Concrete inputs must be finite and have equal shapes (after numpy broadcasting rules are
-    ruled out: the course's functions never broadcast silently, except Python scalars); the
-    concrete inputs named in ``probabilities`` must lie in [0, 1]. ``as_numpy`` tells
-    whether every input was numpy/Python, so the result goes back to numpy.
+    Concrete inputs must be real, finite and of equal shapes (no broadcasting, except Python
+    scalars); those named in ``probabilities`` must lie in [0, 1]. ``as_numpy`` tells whether
+    every input was numpy or Python, so that the result goes back to numpy.
     """
-    as_numpy = True
-    shapes = {}
     prepared = {}
     for name, value in named.items():
-        if _is_symbolic(value):
-            as_numpy = False
-            shapes[name] = tuple(value.shape)
-            prepared[name] = value
-            continue
-        # Check the dtype before any cast: a cast would turn strings into a ValueError
-        # and silently drop the imaginary part of complex numbers.
-        array = _check_real(as_array(value, name), name)
-        if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-            as_numpy = False  # an eager tensor or variable: keep it, to keep gradients
-            prepared[name] = value
-        else:
-            if not np.issubdtype(array.dtype, np.floating):
-                array = array.astype(np.float32)  # ints and bools
-            prepared[name] = array
-        check_finite(array, name)
-        if name in probabilities and array.size and (array.min() < 0 or array.max() > 1):
-            raise ValueError(
-                f"{name} must lie in [0, 1] (pixel intensities); got values from "
-                f"{array.min():g} to {array.max():g}. Scale 0-255 pixels by 1/255."
-            )
-        if array.ndim > 0:  # Python scalars broadcast, arrays must agree exactly
-            shapes[name] = array.shape
+        if not _is_symbolic(value):
+            array = _real_array(value, name)
+            if name in probabilities and array.size and (array.min() < 0 or array.max() > 1):
+                raise ValueError(
+                    f"{name} must lie in [0, 1] (pixel intensities); got values from "
+                    f"{array.min():g} to {array.max():g}. Scale 0-255 pixels by 1/255."
+                )
+            # numpy or Python: a float array (ints and bools become float32); an eager tensor
+            # or variable stays itself, to keep gradients
+            if not hasattr(value, "numpy") or isinstance(value, np.ndarray):
+                value = array if array.dtype.kind == "f" else array.astype(np.float32)
+        prepared[name] = value
+    # Python scalars broadcast; arrays and tensors must agree exactly
+    shapes = {n: tuple(v.shape) for n, v in prepared.items() if _is_symbolic(v) or len(v.shape)}
     if event_axis and not shapes:
         names = ", ".join(named)
         raise ValueError(
@@ -90,17 +66,22 @@ def _prepare(*, event_axis: bool = True, probabilities: tuple[str, ...] = (), **
             "shape (..., D); pass arrays, e.g. [value] for one dimension."
         )
     _check_same_shape(shapes)
-    dtype = _common_float_dtype(prepared.values())
+    dtypes = {getattr(v.dtype, "name", str(v.dtype)) for v in prepared.values()}
+    dtype = "float64" if "float64" in dtypes else keras.config.floatx()
     # Symbolic values (KerasTensors in particular) cannot go through convert_to_tensor.
     tensors = [ops.cast(v if _is_symbolic(v) else ops.convert_to_tensor(v), dtype)
                for v in prepared.values()]
-    return tensors, as_numpy
+    return tensors, all(isinstance(v, np.ndarray) for v in prepared.values())
 
 
-def _check_real(array: np.ndarray, name: str) -> np.ndarray:
-    """Raise a TypeError unless ``array`` holds real numbers (floats, ints or bools)."""
+def _real_array(value, name: str) -> np.ndarray:
+    """``value`` as a numpy array, checked to hold finite real numbers (floats, ints, bools)."""
+    array = as_array(value, name)
+    # Check the dtype before any cast: a cast would turn strings into a ValueError
+    # and silently drop the imaginary part of complex numbers.
     if array.dtype.kind not in "fiub":
         raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}.")
+    check_finite(array, name)
     return array
 
 
@@ -118,11 +99,6 @@ def _check_same_shape(shapes: dict) -> None:
             )
 
 
-def _common_float_dtype(values) -> str:
-    names = {getattr(v.dtype, "name", str(v.dtype)) for v in values}
-    return "float64" if "float64" in names else keras.config.floatx()
-
-
 def _finish(result, as_numpy: bool):
     return ops.convert_to_numpy(result) if as_numpy else result
 
@@ -133,10 +109,9 @@ def _finish(result, as_numpy: bool):
 def gaussian_log_density(x, mean, log_var):
     """Log-density of ``x`` under a diagonal Gaussian N(mean, diag(exp(log_var))).
 
-    ``x``, ``mean``, ``log_var``: shape (..., D), equal shapes. Returns shape (...,): the
-    per-dimension log-densities ``-0.5 * (log 2pi + log_var + ((x - mean) e^(-log_var/2))^2)``
-    **summed** over the last axis. Unit: nats (a log-density, so it can be positive).
-    Introduced in notebook 02.
+    ``x``, ``mean``, ``log_var``: shape (..., D). Returns shape (...,), nats (it can be
+    positive): ``-0.5 * (log 2pi + log_var + ((x - mean) e^(-log_var/2))^2)`` **summed**
+    over the last axis. Introduced in notebook 02.
     """
     (x, mean, log_var), as_numpy = _prepare(x=x, mean=mean, log_var=log_var)
     per_dim = -0.5 * (LOG_2PI + log_var + ops.square((x - mean) * ops.exp(-0.5 * log_var)))
@@ -146,12 +121,10 @@ def gaussian_log_density(x, mean, log_var):
 def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
     """KL(q || p) between diagonal Gaussians q = N(mean_q, e^log_var_q), p = N(mean_p, e^log_var_p).
 
-    All four arguments: shape (..., K), equal shapes. Returns shape (...,), the closed form
-    ``0.5 * (log_var_p - log_var_q + (e^log_var_q + (mean_q - mean_p)^2) / e^log_var_p - 1)``,
-    computed as ``0.5 * (expm1(a) - a + ((mean_q - mean_p) e^(-log_var_p/2))^2)`` with
-    ``a = log_var_q - log_var_p``, **summed** over the K dimensions (a diagonal Gaussian's
-    dimensions are independent, so their KLs add). Unit: nats, always >= 0. Introduced in
-    notebook 03.
+    All four arguments: shape (..., K). Returns shape (...,), nats, >= 0: notebook 03's closed
+    form, computed as ``0.5 * (expm1(a) - a + ((mean_q - mean_p) e^(-log_var_p/2))^2)`` with
+    ``a = log_var_q - log_var_p``, **summed** over the K (independent) dimensions.
+    Introduced in notebook 03.
     """
     (mq, lvq, mp, lvp), as_numpy = _prepare(
         mean_q=mean_q, log_var_q=log_var_q, mean_p=mean_p, log_var_p=log_var_p)
@@ -163,11 +136,10 @@ def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
 def kl_to_standard_normal(z_mean, z_log_var):
     """KL(N(z_mean, e^z_log_var) || N(0, I)): the KL term of a VAE's loss.
 
-    ``z_mean``, ``z_log_var``: shape (..., K), equal shapes (K latent dimensions). Returns
-    shape (...,): ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)``, computed as
-    ``0.5 * (expm1(z_log_var) - z_log_var + z_mean^2)``, **summed** over the K
-    latent dimensions, not averaged (averaging would divide the KL term by K and change
-    the objective). Unit: nats per example, >= 0. Introduced in notebook 03.
+    ``z_mean``, ``z_log_var``: shape (..., K). Returns shape (...,), nats per example, >= 0:
+    ``-0.5 * (1 + z_log_var - z_mean^2 - e^z_log_var)``, computed as ``0.5 * (expm1(z_log_var)
+    - z_log_var + z_mean^2)``, **summed** over the K latent dimensions, not averaged
+    (averaging would divide the KL term by K). Introduced in notebook 03.
     """
     (mean, log_var), as_numpy = _prepare(z_mean=z_mean, z_log_var=z_log_var)
     per_dim = 0.5 * (ops.expm1(log_var) - log_var + ops.square(mean))
@@ -177,18 +149,13 @@ def kl_to_standard_normal(z_mean, z_log_var):
 def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
     """KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2)) for scalars or arrays of equal shape.
 
-    Parameterised by standard deviations, as derived in notebook 03:
-    ``log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed
-    from the ratios sigma_q / sigma_p and (mu_q - mu_p) / sigma_p so that no square overflows.
-    Element-wise, nothing summed; numpy in, numpy (float64) out. Unit: nats. A sigma <= 0
-    raises (a log-variance passed as sigma is the usual cause). Introduced in notebook 03.
+    Notebook 03's form with standard deviations, ``log(sigma_p / sigma_q) + (sigma_q^2 +
+    (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2``, computed from the ratios sigma_q / sigma_p and
+    (mu_q - mu_p) / sigma_p so that no square overflows. Element-wise, in nats; numpy (float64)
+    out. A sigma <= 0 raises (a log-variance passed as sigma?). Introduced in notebook 03.
     """
     named = {"mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p}
-    arrays = {}
-    for name, value in named.items():
-        array = _check_real(as_array(value, name), name).astype(np.float64)
-        check_finite(array, name)
-        arrays[name] = array
+    arrays = {name: _real_array(value, name).astype(np.float64) for name, value in named.items()}
     for name in ("sigma_q", "sigma_p"):
         if np.any(arrays[name] <= 0):
             raise ValueError(
@@ -207,23 +174,21 @@ def kl_univariate_gaussians(mu_q, sigma_q, mu_p, sigma_p):
 def bernoulli_log_likelihood(x, logits):
     """log p(x | logits) for pixels x in [0, 1] under independent Bernoullis, from logits.
 
-    ``x``, ``logits``: shape (..., D), equal shapes. Returns shape (...,): the sum over the
-    D pixels of ``x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))``, computed stably as
-    ``-(softplus(l) - x * l)``, finite for any finite logit. Unit: nats per image, <= 0
-    for binary x. (The negative is notebook 01's ``reconstruction_bce``.) Introduced in
-    notebook 02.
+    ``x``, ``logits``: shape (..., D). Returns shape (...,), nats per image (<= 0 for binary
+    x): the sum over the D pixels of ``x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))``,
+    computed as ``-(softplus(l) - x * l)``, finite for any finite logit; minus notebook 01's
+    ``reconstruction_bce``. Introduced in notebook 02.
     """
     (x, logits), as_numpy = _prepare(x=x, logits=logits, probabilities=("x",))
     return _finish(-ops.sum(ops.softplus(logits) - x * logits, axis=-1), as_numpy)
 
 
 def elbo(log_likelihood, kl):
-    """The per-example evidence lower bound: ``log_likelihood - kl``.
+    """The per-example evidence lower bound ``log_likelihood - kl``: shape (N,), nats.
 
-    ``log_likelihood``: E_q[log p(x|z)] estimated per example, shape (N,) (for example
-    :func:`bernoulli_log_likelihood` of a decoded sample); ``kl``: KL(q(z|x) || p(z)) per
-    example, shape (N,) (for example :func:`kl_to_standard_normal`). Returns shape (N,),
-    in nats per example; a VAE minimises its batch mean's negative. Introduced in
+    ``log_likelihood``: E_q[log p(x|z)] per example, (N,) (say :func:`bernoulli_log_likelihood`
+    of a decoded sample); ``kl``: KL(q(z|x) || p(z)) per example, (N,) (say
+    :func:`kl_to_standard_normal`). A VAE minimises its batch mean's negative. Introduced in
     notebook 02.
     """
     (log_likelihood, kl), as_numpy = _prepare(event_axis=False, log_likelihood=log_likelihood,
@@ -238,12 +203,11 @@ def elbo(log_likelihood, kl):
 class Sampling(keras.layers.Layer):
     """The reparameterization trick as a layer: z = z_mean + exp(0.5 * z_log_var) * eps.
 
-    Called on ``[z_mean, z_log_var]``, both shape (N, K); returns z of shape (N, K) with
-    eps ~ N(0, I) drawn through ``keras.random.normal`` from the layer's own
-    ``keras.random.SeedGenerator`` (seeded by ``seed``), so runs repeat. Concrete inputs
-    are checked like the functions above (equal shapes, no NaN or infinity). The gradient
-    flows to both inputs: dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * eps.
-    Built step by step in notebook 04.
+    Called on ``[z_mean, z_log_var]``, both shape (N, K); returns z, (N, K), with eps ~ N(0, I)
+    from ``keras.random.normal`` and the layer's own ``seed_generator`` (seeded by ``seed``),
+    so runs repeat. Inputs are checked like the functions' above. The gradient flows to both:
+    dz/dz_mean = 1 and dz/dz_log_var = 0.5 * exp(0.5 * z_log_var) * eps. Built step by step
+    in notebook 04.
     """
 
     def __init__(self, seed: int | None = None, **kwargs):
