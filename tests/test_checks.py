@@ -247,6 +247,14 @@ def test_check_labels_rejects_fractions():
         check_labels([0.0, 1.5], "digits")
 
 
+@pytest.mark.parametrize("labels, got", [([0, 10], "0 to 10"), ([-1.0, 3.0], "-1 to 3")])
+def test_check_labels_with_classes_names_the_range_and_what_came(labels, got):
+    np.testing.assert_array_equal(check_labels([0, 9], classes=10), [0, 9])
+    message = f"^digits must be class indices 0-9; got values from {got}"
+    with pytest.raises(ValueError, match=message):
+        check_labels(labels, "digits", classes=10)
+
+
 def test_check_labels_rejects_nan():
     with pytest.raises(ValueError, match="^labels contains 1 non-finite"):
         check_labels([0.0, np.nan])

@@ -15,6 +15,7 @@ import numpy as np
 
 IMAGE_SIDE = 28
 IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
+BINARIZATIONS = ("dynamic", "static")  # how a VAE turns grey pixels into binary ones
 
 
 def as_array(value, name: str) -> np.ndarray:
@@ -97,10 +98,12 @@ def check_image_batches(dataset, name: str = "images"):
     return dataset.map(lambda *parts: checked(parts[0]))
 
 
-def check_labels(labels, name: str = "labels", *, length: int | None = None) -> np.ndarray:
+def check_labels(labels, name: str = "labels", *, length: int | None = None,
+                 classes: int | None = None) -> np.ndarray:
     """Validate integer class labels (shape (N,)) and return them as int64.
 
-    ``length``, when given, is the number of items the labels must match.
+    ``length``, when given, is the number of items the labels must match; ``classes``, the
+    number of classes, so that every label lies in 0 to classes - 1.
     """
     array = as_array(labels, name)
     if array.ndim != 1:
@@ -114,6 +117,9 @@ def check_labels(labels, name: str = "labels", *, length: int | None = None) -> 
     if length is not None and array.shape[0] != length:
         raise ValueError(f"{name} has {array.shape[0]} entries but there are {length} points "
                          "to label; pass one label per point.")
+    if classes is not None and array.size and (array.min() < 0 or array.max() >= classes):
+        raise ValueError(f"{name} must be class indices 0-{classes - 1}; got values from "
+                         f"{array.min():g} to {array.max():g}.")
     return array.astype(np.int64)
 
 

@@ -122,10 +122,7 @@ class ConditionalVAE(VAE):
                 and np.issubdtype(array.dtype, np.floating)
                 and np.all((array == 0) | (array == 1)) and np.all(array.sum(axis=1) == 1)):
             return array.astype(np.float32)
-        labels = check_labels(array, name, length=length)
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(f"{name} must be class indices 0-{self.num_classes - 1}; got values "
-                             f"from {labels.min()} to {labels.max()}.")
+        labels = check_labels(array, name, length=length, classes=self.num_classes)
         return np.eye(self.num_classes, dtype=np.float32)[labels]
 
     def _examples(self, data, labels, name):

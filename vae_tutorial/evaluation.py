@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 
 from .checks import (
+    BINARIZATIONS,
     IMAGE_PIXELS,
     as_array,
     check_choice,
@@ -24,7 +25,6 @@ from .checks import (
 )
 
 DEFAULT_CHUNK = 512  # codes per decoder call (1.6 MB of logits); larger: no faster, more memory
-BINARIZATIONS = ("dynamic", "static")
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -92,11 +92,8 @@ def _one_hot(model, labels, n_images: int):
         return None
     if not conditional:
         raise ValueError("labels were given, but this model is not conditional: drop labels=.")
-    labels = check_labels(labels, "labels", length=n_images)
     classes = int(model.num_classes)
-    if labels.min() < 0 or labels.max() >= classes:
-        raise ValueError(f"labels must be integers 0 to {classes - 1}; got values from "
-                         f"{labels.min()} to {labels.max()}.")
+    labels = check_labels(labels, "labels", length=n_images, classes=classes)
     return np.eye(classes, dtype=np.float32)[labels]
 
 

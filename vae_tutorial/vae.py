@@ -18,6 +18,7 @@ from keras import ops
 from .autoencoder import dense_stack
 from .checks import (
     BAD_BATCH,
+    BINARIZATIONS,
     IMAGE_PIXELS,
     check_choice,
     check_image_batches,
@@ -29,7 +30,6 @@ from .checks import (
 )
 from .probability import Sampling, bernoulli_log_likelihood, kl_to_standard_normal
 
-BINARIZATIONS = ("dynamic", "static")
 # Training steps per call into TensorFlow (VAE.compile's default). Keras spends about
 # 1.4 ms of Python per call, a quarter of a step of this small model on a CPU: at 1 step
 # per call fit took 1.2 x the CPU time of a hand-written tf.function loop, at 32 steps
