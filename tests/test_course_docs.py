@@ -143,3 +143,14 @@ def test_instructor_guide_names_commands_and_files_that_exist():
         assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), module
     for path in re.findall(r"`((?:benchmarks|binder|tests)/[\w./]+)`", text):
         assert (ROOT / path).exists(), path
+
+
+def test_every_public_name_says_which_notebook_introduced_it():
+    import inspect
+
+    import vae_tutorial
+
+    silent = [name for name in vae_tutorial.__all__
+              if not re.search(r"[Nn]otebooks? \d\d", inspect.getdoc(getattr(vae_tutorial, name))
+                               or "")]
+    assert silent == [], f"docstrings that name no notebook: {silent}"

