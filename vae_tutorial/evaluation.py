@@ -152,6 +152,8 @@ def _terms(model, x, n_samples, seed, q, chunk_size, labels):
                 z_rows, np.repeat(one_hot[first:last], s1 - s0, axis=0)]
             logits = model.decoder(inputs, training=False)
             x_rows = keras.ops.convert_to_tensor(np.repeat(x[first:last], s1 - s0, axis=0))
+            # bernoulli_log_likelihood's formula without its input checks (x is checked
+            # above): with them, 20 images x 2,000 samples took 1.4 x as long
             log_lik = -keras.ops.sum(keras.ops.softplus(logits) - x_rows * logits, axis=-1)
             log_lik = keras.ops.convert_to_numpy(log_lik).astype(np.float64).reshape(z.shape[:2])
             log_prior = -0.5 * np.sum(LOG_2PI + z**2, axis=-1)
